@@ -1,0 +1,98 @@
+// Command-line entry: argument parsing (commander), config, exit codes.
+//   0 done, 1 runtime failure (unreadable capture, worker crash), 2 usage or config error.
+
+import os from 'node:os';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { ConfigError, loadConfig } from '../config/load';
+import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, UsageError } from './errors';
+import { live } from './live';
+import { makeLogger } from './log';
+import { replay } from './replay';
+
+function intOption(name: string, min: number, max: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!/^\d+$/.test(v) || n < min || n > max) {
+      throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
+    }
+    return n;
+  };
+}
+
+/** Default shard workers: one per core, minus the core the dispatcher uses, at least one. */
+function defaultWorkers(): number {
+  return Math.max(1, os.availableParallelism() - 1);
+}
+
+function common(cmd: Command): Command {
+  return cmd
+    .option('--alerts <file>', 'where alerts go (NDJSON, "-" = standard output)', '-')
+    .option('--flows <file>', 'also write flow records (NDJSON) to this file')
+    .option('--config <file>', 'config file (JSON) with tunables over the defaults')
+    .option('--bpf <expr>', 'BPF filter applied by libpcap')
+    .addOption(new Option('--workers <n>', 'shard worker threads (0 = inline)')
+      .argParser(intOption('--workers', 0, 256)).default(defaultWorkers()))
+    .option('--log-level <level>', 'pino log level on standard error', 'warn');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('tunnelhound')
+    .description('find protocol tunnels in network traffic (MITRE ATT&CK T1572)')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  let result: Promise<unknown> | null = null;
+
+  common(program.command('replay')
+    .description('replay pcap/pcapng capture files and print alerts')
+    .argument('<capture...>', 'capture files (pcap, nanosecond pcap, pcapng)'))
+    .option('--no-progress', 'no progress bar even on a terminal')
+    .action((files: string[], o) => {
+      const log = makeLogger(o.logLevel);
+      const config = loadConfig(o.config);
+      result = replay({
+        files, config, workers: o.workers, alerts: o.alerts, flows: o.flows, bpf: o.bpf,
+        progress: o.progress !== false && process.stderr.isTTY === true, log,
+      });
+    });
+
+  common(program.command('live')
+    .description('capture from a live interface until SIGINT/SIGTERM'))
+    .requiredOption('--interface <if>', 'interface to capture on')
+    .addOption(new Option('--snaplen <bytes>', 'bytes kept per packet')
+      .argParser(intOption('--snaplen', 64, 262144)).default(262144))
+    .addOption(new Option('--buffer-size <bytes>', 'kernel capture buffer')
+      .argParser(intOption('--buffer-size', 65536, 2 ** 31 - 1)).default(32 * 1024 * 1024))
+    .option('--no-promiscuous', 'do not put the interface in promiscuous mode')
+    .action((o) => {
+      const log = makeLogger(o.logLevel);
+      const config = loadConfig(o.config);
+      result = live({
+        device: o.interface, snaplen: o.snaplen, bufferSize: o.bufferSize,
+        promiscuous: o.promiscuous !== false, config, workers: o.workers, alerts: o.alerts,
+        flows: o.flows, bpf: o.bpf, log,
+      });
+    });
+
+  try {
+    program.parse(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    }
+    if (err instanceof ConfigError || err instanceof UsageError) {
+      process.stderr.write(`tunnelhound: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw err;
+  }
+  if (result === null) return EXIT_USAGE;
+  try {
+    await result;
+    return EXIT_OK;
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    process.stderr.write(`tunnelhound: ${e.message}\n`);
+    return e.code === 'ERR_CAPTURE_ARG' || e.code === 'ERR_CAPTURE_FILTER'
+      ? EXIT_USAGE : EXIT_RUNTIME;
+  }
+}

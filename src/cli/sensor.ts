@@ -1,0 +1,78 @@
+// The correlator side of the data path on the main thread: flow records in from the shards,
+// detections run, alerts and flow records out to their writers.
+
+import { TunnelhoundConfig } from '../config/defaults';
+import { DetectionEngine } from '../detect/engine';
+import { FlowRecord } from '../flow/flow-record';
+import { alertDocument, flowDocument } from '../output/ecs';
+import { NdjsonWriter } from '../output/ndjson-writer';
+import { Pipeline, PipelineStats } from '../pipeline/dispatcher';
+
+export interface SensorOptions {
+  config: TunnelhoundConfig;
+  workers: number;
+  alerts: string;
+  flows?: string;
+}
+
+export interface SensorSummary extends PipelineStats {
+  flows: number;
+  alerts: number;
+  alertsByRule: Record<string, number>;
+}
+
+export class Sensor {
+  readonly pipeline: Pipeline;
+  private readonly engine: DetectionEngine;
+  private readonly alertWriter: NdjsonWriter;
+  private readonly flowWriter: NdjsonWriter | null;
+  private flowsEnded = 0;
+
+  constructor(opts: SensorOptions) {
+    this.engine = new DetectionEngine(opts.config);
+    this.alertWriter = new NdjsonWriter(opts.alerts);
+    this.flowWriter = opts.flows === undefined ? null : new NdjsonWriter(opts.flows);
+    this.pipeline = new Pipeline({
+      workers: opts.workers,
+      flowTable: opts.config.flowTable,
+      onRecord: (r) => this.onRecord(r),
+    });
+  }
+
+  private onRecord(r: FlowRecord): void {
+    if (r.final) this.flowsEnded++;
+    for (const d of this.engine.evaluate(r)) this.alertWriter.write(alertDocument(r, d));
+    this.flowWriter?.write(flowDocument(r));
+  }
+
+  /** Wait for the writers when they push back. */
+  async drain(): Promise<void> {
+    await this.alertWriter.ready();
+    await this.flowWriter?.ready();
+  }
+
+  async finish(): Promise<SensorSummary> {
+    const stats = await this.pipeline.finish();
+    await this.alertWriter.close();
+    await this.flowWriter?.close();
+    return {
+      ...stats,
+      flows: this.flowsEnded,
+      alerts: this.alertWriter.count,
+      alertsByRule: this.engine.alertsByRule,
+    };
+  }
+}
+
+/** The one-line summary printed at the end of a run. */
+export function summaryLine(s: SensorSummary, elapsedSec: number): string {
+  const skipped = Object.entries(s.skipped);
+  const skippedTotal = skipped.reduce((a, [, v]) => a + v, 0);
+  const skippedText = skipped.length === 0 ? '0 skipped'
+    : `${skippedTotal} skipped (${skipped.map(([k, v]) => `${k} ${v}`).join(', ')})`;
+  const evicted = s.shards.reduce((a, sh) => a + (sh.table?.evictedCapacity ?? 0), 0);
+  const pps = elapsedSec > 0 ? Math.round(s.packets / elapsedSec) : 0;
+  return `tunnelhound: ${s.packets} packets, ${s.bytes} bytes, ${s.flows} flows, ` +
+    `${s.alerts} alerts, ${skippedText}, ${evicted} evicted, ${elapsedSec.toFixed(2)} s, ` +
+    `${pps} packets/s`;
+}

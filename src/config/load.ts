@@ -1,0 +1,110 @@
+// Reads a JSON config file, validates it against the schema below and merges it over the
+// defaults. Errors name the key, the value and the rule, with a stable code.
+// gap: the YAML form and `config check` arrive with the analytics issue (#4); JSON keeps
+// this issue's dependency set small.
+
+import fs from 'node:fs';
+import Ajv, { ErrorObject } from 'ajv';
+import { DEFAULT_CONFIG, TunnelhoundConfig } from './defaults';
+
+export class ConfigError extends Error {
+  readonly code = 'ERR_CONFIG';
+}
+
+const posInt = { type: 'integer', minimum: 1 } as const;
+const posNum = { type: 'number', exclusiveMinimum: 0 } as const;
+const enabled = { type: 'boolean' } as const;
+
+/** JSON Schema of a config file: every key optional, unknown keys rejected (typos matter). */
+export const CONFIG_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    flowTable: {
+      type: 'object', additionalProperties: false,
+      properties: {
+        capacity: { type: 'integer', minimum: 16, maximum: 50_000_000 },
+        idleTimeoutSec: posNum, closedTimeoutSec: posNum, activeTimeoutSec: posNum,
+        entropyPool: posInt,
+      },
+    },
+    DataAsymmetryThreshold: { type: 'number', minimum: 1 },
+    PayloadEntropyThreshold: { type: 'number', exclusiveMinimum: 0, maximum: 8 },
+    ProtocolBaseline: {
+      type: 'object',
+      propertyNames: { pattern: '^(tcp|udp)/[0-9]{1,5}$' },
+      additionalProperties: { type: 'array', items: { type: 'string', minLength: 1 } },
+    },
+    rules: {
+      type: 'object', additionalProperties: false,
+      properties: {
+        protocolPortMismatch: {
+          type: 'object', additionalProperties: false,
+          properties: { enabled, minSurprise: { enum: [1, 2, 3] } },
+        },
+        cleartextEntropy: {
+          type: 'object', additionalProperties: false,
+          properties: { enabled, minSampleBytes: { type: 'integer', minimum: 64 } },
+        },
+        sshAsymmetry: {
+          type: 'object', additionalProperties: false,
+          properties: { enabled, minDurationSec: posNum, minPayloadBytes: posInt },
+        },
+      },
+    },
+  },
+} as const;
+
+const validate = new Ajv({ allErrors: true }).compile(CONFIG_SCHEMA);
+
+function describe(e: ErrorObject, doc: unknown): string {
+  const key = e.instancePath.replace(/^\//, '').replace(/\//g, '.') || '(top level)';
+  let value: unknown = doc;
+  for (const part of e.instancePath.split('/').slice(1)) {
+    value = (value as Record<string, unknown> | undefined)?.[part];
+  }
+  if (e.keyword === 'additionalProperties') {
+    const extra = (e.params as { additionalProperty: string }).additionalProperty;
+    return `config key ${key === '(top level)' ? extra : `${key}.${extra}`}: unknown key`;
+  }
+  return `config key ${key}: value ${JSON.stringify(value)} ${e.message}`;
+}
+
+function merge<T>(base: T, over: unknown): T {
+  if (over === null || typeof over !== 'object' || Array.isArray(over)) return over as T;
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(over as Record<string, unknown>)) {
+    out[k] = k === 'ProtocolBaseline' ? v : merge(out[k], v);
+  }
+  return out as T;
+}
+
+/** Validate an already-parsed config object and merge it over the defaults. */
+export function configFrom(doc: unknown): TunnelhoundConfig {
+  if (!validate(doc)) {
+    const lines = (validate.errors ?? []).map((e) => describe(e, doc));
+    throw new ConfigError(lines.join('; '));
+  }
+  return merge(DEFAULT_CONFIG, doc);
+}
+
+export function loadConfig(file: string | undefined): TunnelhoundConfig {
+  if (file === undefined) return DEFAULT_CONFIG;
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config ${file}: ${(err as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`config ${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  try {
+    return configFrom(doc);
+  } catch (err) {
+    throw new ConfigError(`${file}: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,127 @@
+// The first detections, each a pure function of a flow record and the config. Which analytic
+// a rule reports under follows the seed: the one whose tunable element the rule uses.
+//   protocol_port_mismatch    AN1484  ProtocolBaseline
+//   cleartext_port_entropy    AN1484  PayloadEntropyThreshold (ports meant for cleartext)
+//   ssh_asymmetric_long_lived AN1483  DataAsymmetryThreshold
+
+import { TunnelhoundConfig } from '../config/defaults';
+import { FlowRecord } from '../flow/flow-record';
+import { PROTO, PROTO_NAMES } from '../protocols/identify';
+import { expectedProtocols, isCleartextPort, surprise } from '../protocols/baseline';
+import { flowProtocol, protoName, transportName } from '../output/ecs';
+import { Detection } from './detection';
+
+const SURPRISE_SEVERITY = ['low', 'low', 'medium', 'high'] as const;
+
+/** Surprise of `proto` on the server port, with the config's ProtocolBaseline overriding. */
+function surpriseOf(cfg: TunnelhoundConfig, r: FlowRecord, proto: number): number {
+  const override = cfg.ProtocolBaseline[`${transportName(r.ipProto)}/${r.serverPort}`];
+  if (override !== undefined) {
+    if (override.includes(protoName(proto))) return 0;
+    return Math.max(2, surprise(r.ipProto, r.serverPort, proto));
+  }
+  return surprise(r.ipProto, r.serverPort, proto);
+}
+
+function expectedText(cfg: TunnelhoundConfig, r: FlowRecord): string {
+  const override = cfg.ProtocolBaseline[`${transportName(r.ipProto)}/${r.serverPort}`];
+  const list = override ?? (expectedProtocols(r.ipProto, r.serverPort) ?? [])
+    .map((c) => PROTO_NAMES[c]);
+  return list.length > 0 ? list.join('|') : 'no baseline';
+}
+
+export function protocolPortMismatch(cfg: TunnelhoundConfig, r: FlowRecord): Detection | null {
+  const rule = cfg.rules.protocolPortMismatch;
+  const proto = flowProtocol(r);
+  if (!rule.enabled || proto === PROTO.UNKNOWN) return null;
+  const s = surpriseOf(cfg, r, proto);
+  if (s < rule.minSurprise) return null;
+  const name = protoName(proto);
+  const where = `${transportName(r.ipProto)}/${r.serverPort}`;
+  const agreed = r.protoByDir[0] === r.protoByDir[1] ? 'both directions' : 'one direction';
+  return {
+    analytic: 'AN1484',
+    detection: 'protocol_port_mismatch',
+    name: `${name.toUpperCase()} on ${where}`,
+    description: `${name} identified from the payload bytes (${agreed}) on ${where}, ` +
+      `where the port baseline expects ${expectedText(cfg, r)}`,
+    severity: SURPRISE_SEVERITY[s],
+    evidence: [{
+      signal: 'protocol_port_mismatch',
+      value: `${name} on ${where}`,
+      threshold: `expected ${expectedText(cfg, r)}`,
+      detail: `surprise ${s} of 3 (minimum to alert ${rule.minSurprise}); identified in ` +
+        `${agreed}`,
+    }],
+  };
+}
+
+export function cleartextPortEntropy(cfg: TunnelhoundConfig, r: FlowRecord): Detection | null {
+  const rule = cfg.rules.cleartextEntropy;
+  // A protocol that was identified is judged by the mismatch rule instead; entropy speaks
+  // only for bytes nobody could name, on a port meant for cleartext.
+  if (!rule.enabled || flowProtocol(r) !== PROTO.UNKNOWN) return null;
+  if (!isCleartextPort(r.ipProto, r.serverPort)) return null;
+  const evidence = [];
+  const sides = ['client', 'server'] as const;
+  for (let d = 0; d < 2; d++) {
+    const h = r.entropy[d];
+    const n = r.entropySample[d];
+    if (n < rule.minSampleBytes || h < cfg.PayloadEntropyThreshold) continue;
+    evidence.push({
+      signal: 'payload_entropy',
+      value: h,
+      threshold: cfg.PayloadEntropyThreshold,
+      detail: `${sides[d]} payload: ${h.toFixed(3)} bits/byte over a ${n}-byte sample ` +
+        `(small-sample corrected; minimum sample ${rule.minSampleBytes})`,
+    });
+  }
+  if (evidence.length === 0) return null;
+  const where = `${transportName(r.ipProto)}/${r.serverPort}`;
+  return {
+    analytic: 'AN1484',
+    detection: 'cleartext_port_entropy',
+    name: `Encrypted-looking bytes on cleartext port ${where}`,
+    description: `unidentified payload on ${where}, a port baselined for cleartext, has the ` +
+      'entropy of ciphertext or compressed data',
+    severity: evidence.length === 2 ? 'high' : 'medium',
+    evidence,
+  };
+}
+
+export function sshAsymmetry(cfg: TunnelhoundConfig, r: FlowRecord): Detection | null {
+  const rule = cfg.rules.sshAsymmetry;
+  if (!rule.enabled || flowProtocol(r) !== PROTO.SSH) return null;
+  const duration = r.lastTs - r.firstTs;
+  const [up, down] = r.payloadBytes;
+  const total = up + down;
+  if (duration < rule.minDurationSec || total < rule.minPayloadBytes) return null;
+  const ratio = Math.max(up, down) / Math.max(1, Math.min(up, down));
+  if (ratio < cfg.DataAsymmetryThreshold) return null;
+  const heavy = down >= up ? 'server to client' : 'client to server';
+  return {
+    analytic: 'AN1483',
+    detection: 'ssh_asymmetric_long_lived',
+    name: 'Long-lived, strongly asymmetric SSH flow',
+    description: `SSH flow of ${duration.toFixed(0)} s moving ${total} payload bytes, ` +
+      `${ratio.toFixed(1)}x more ${heavy}: the shape of a forwarded bulk transfer`,
+    severity: 'medium',
+    evidence: [
+      {
+        signal: 'data_asymmetry', value: Math.round(ratio * 100) / 100,
+        threshold: cfg.DataAsymmetryThreshold,
+        detail: `payload bytes client->server ${up}, server->client ${down}`,
+      },
+      {
+        signal: 'flow_duration', value: Math.round(duration * 1000) / 1000,
+        threshold: rule.minDurationSec, detail: 'seconds from first to last packet',
+      },
+      {
+        signal: 'flow_payload_bytes', value: total, threshold: rule.minPayloadBytes,
+        detail: 'payload bytes in both directions',
+      },
+    ],
+  };
+}
+
+export const RULES = [protocolPortMismatch, cleartextPortEntropy, sshAsymmetry] as const;

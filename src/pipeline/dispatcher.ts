@@ -1,0 +1,206 @@
+// The dispatcher: splits each batch read from libpcap into per-shard batches by the symmetric
+// flow hash (both directions of a flow land on the same shard) and hands whole batches to the
+// shard workers. One worker per shard through worker_threads directly: a shard's flow table
+// must live in one thread for the whole run, which is what piscina's task model does not
+// give (see bench/README.md for the figures behind the choice).
+
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { RECORD_HEADER_BYTES, recordSize } from '../capture/batch-format';
+import { DecodeCounters, decodePacket } from '../decode/decode';
+import { newDecodedPacket } from '../decode/packet';
+import { FlowRecord } from '../flow/flow-record';
+import { flowHashOf } from '../flow/flow-hash';
+import { FlowTableOptions } from '../flow/flow-table';
+import { FromShard, ShardInit, ToShard } from './messages';
+import { ShardProcessor, ShardStats } from './shard-processor';
+
+/** Bytes per shard batch: transfers below about 256 KiB cost more than they carry. */
+export const SHARD_BATCH_BYTES = 256 * 1024;
+/** Batches in flight per shard before the dispatcher waits (bounds memory and queue depth). */
+export const SHARD_BUFFERS = 4;
+
+export interface PipelineOptions {
+  /** Shard worker threads; 0 runs one shard inline on the calling thread. */
+  workers: number;
+  flowTable: FlowTableOptions;
+  onRecord: (r: FlowRecord) => void;
+}
+
+export interface PipelineStats {
+  packets: number;
+  bytes: number;
+  /** Packets no shard could use, by decode anomaly name. */
+  skipped: Record<string, number>;
+  shards: ShardStats[];
+}
+
+interface Shard {
+  worker: Worker;
+  free: ArrayBuffer[];
+  current: Uint8Array | null;
+  used: number;
+  linkType: number;
+  inFlight: number;
+  waiters: Array<() => void>;
+  flushed: ((s: ShardStats) => void) | null;
+}
+
+export class Pipeline {
+  private readonly shards: Shard[] = [];
+  private inline: ShardProcessor | null = null;
+  private readonly packet = newDecodedPacket();
+  private readonly skipped = new DecodeCounters();
+  private packets = 0;
+  private bytes = 0;
+  private failure: Error | null = null;
+
+  constructor(private readonly opts: PipelineOptions) {
+    if (opts.workers === 0) {
+      this.inline = new ShardProcessor(0, opts.flowTable, opts.onRecord);
+      return;
+    }
+    // Each shard's table gets its share of the configured capacity.
+    const perShard = {
+      ...opts.flowTable,
+      capacity: Math.max(1, Math.ceil(opts.flowTable.capacity / opts.workers)),
+      entropyPool: Math.max(1, Math.ceil(opts.flowTable.entropyPool / opts.workers)),
+    };
+    for (let i = 0; i < opts.workers; i++) {
+      const init: ShardInit = { shard: i, flowTable: perShard };
+      const worker = new Worker(path.join(__dirname, 'shard-worker.js'), { workerData: init });
+      const shard: Shard = {
+        worker, free: [], current: null, used: 0, linkType: -1, inFlight: 0, waiters: [],
+        flushed: null,
+      };
+      for (let b = 0; b < SHARD_BUFFERS; b++) shard.free.push(new ArrayBuffer(SHARD_BATCH_BYTES));
+      worker.on('message', (m: FromShard) => this.onShardMessage(shard, m));
+      worker.on('error', (err) => this.fail(err));
+      this.shards.push(shard);
+    }
+  }
+
+  /** Packets no shard could use (bad link or network headers), by anomaly name. */
+  get skippedCounts(): Record<string, number> {
+    return this.skipped.toObject();
+  }
+
+  get totalPackets(): number {
+    return this.packets;
+  }
+
+  get totalBytes(): number {
+    return this.bytes;
+  }
+
+  /** Route every record of one read batch. Resolves once each packet is owned by a shard. */
+  async feed(buf: Uint8Array, bytes: number, linkType: number): Promise<void> {
+    this.throwIfFailed();
+    const words = new Uint32Array(buf.buffer, buf.byteOffset, bytes >>> 2);
+    for (let off = 0; off + RECORD_HEADER_BYTES <= bytes;) {
+      const caplen = words[off >>> 2];
+      this.bytes += words[(off >>> 2) + 1];
+      this.packets++;
+      const size = recordSize(caplen);
+      if (this.inline === null) {
+        const p = this.packet;
+        if (decodePacket(buf, off + RECORD_HEADER_BYTES, caplen, linkType, p, this.skipped)) {
+          const shard = this.shards[(flowHashOf(p) >>> 0) % this.shards.length];
+          if (shard.current === null || shard.used + size > shard.current.length ||
+            shard.linkType !== linkType) {
+            await this.rotate(shard, linkType);
+          }
+          shard.current!.set(buf.subarray(off, off + size), shard.used);
+          shard.used += size;
+        }
+      }
+      off += size;
+    }
+    if (this.inline !== null) {
+      // Inline mode keeps its own decode counters; the dispatcher only counts traffic.
+      this.inline.processBatch(buf, bytes, linkType);
+    }
+  }
+
+  /** Let idle and active timeouts run on a quiet link (live capture). */
+  async tick(now: number): Promise<void> {
+    this.throwIfFailed();
+    if (this.inline !== null) {
+      this.inline.advance(now);
+      return;
+    }
+    for (const s of this.shards) s.worker.postMessage({ type: 'tick', now } satisfies ToShard);
+  }
+
+  /** Send what is buffered, end every flow, stop the workers and return the statistics. */
+  async finish(): Promise<PipelineStats> {
+    let shards: ShardStats[];
+    if (this.inline !== null) {
+      this.inline.flush();
+      shards = [this.inline.stats()];
+    } else {
+      for (const s of this.shards) this.send(s);
+      shards = await Promise.all(this.shards.map((s) => new Promise<ShardStats>((resolve) => {
+        s.flushed = resolve;
+        s.worker.postMessage({ type: 'flush' } satisfies ToShard);
+      })));
+      this.throwIfFailed();
+      await Promise.all(this.shards.map((s) => s.worker.terminate()));
+    }
+    const skipped = this.skipped.toObject();
+    for (const s of shards) for (const [k, v] of Object.entries(s.anomalies)) {
+      skipped[k] = (skipped[k] ?? 0) + v;
+    }
+    return { packets: this.packets, bytes: this.bytes, skipped, shards };
+  }
+
+  /** Stop the workers without flushing (after a failure). */
+  async destroy(): Promise<void> {
+    await Promise.all(this.shards.map((s) => s.worker.terminate()));
+  }
+
+  private async rotate(shard: Shard, linkType: number): Promise<void> {
+    this.send(shard);
+    while (shard.free.length === 0) {
+      await new Promise<void>((resolve) => shard.waiters.push(resolve));
+      this.throwIfFailed();
+    }
+    shard.current = new Uint8Array(shard.free.pop()!);
+    shard.used = 0;
+    shard.linkType = linkType;
+  }
+
+  private send(shard: Shard): void {
+    if (shard.current === null || shard.used === 0) return;
+    const buf = shard.current.buffer as ArrayBuffer;
+    const msg: ToShard = { type: 'batch', buf, bytes: shard.used, linkType: shard.linkType };
+    shard.worker.postMessage(msg, [buf]);
+    shard.inFlight++;
+    shard.current = null;
+    shard.used = 0;
+  }
+
+  private onShardMessage(shard: Shard, m: FromShard): void {
+    for (const r of m.records) this.opts.onRecord(r);
+    if (m.type === 'batch-done') {
+      shard.inFlight--;
+      shard.free.push(m.buf);
+      const w = shard.waiters.shift();
+      if (w) w();
+    } else if (m.type === 'flushed' && shard.flushed) {
+      shard.flushed(m.stats);
+    }
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err;
+    for (const s of this.shards) {
+      for (const w of s.waiters.splice(0)) w();
+      if (s.flushed) s.flushed({} as ShardStats);
+    }
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure) throw this.failure;
+  }
+}
