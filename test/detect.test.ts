@@ -1,0 +1,119 @@
+import t from 'tap';
+import Ajv from 'ajv';
+import { DEFAULT_CONFIG } from '../src/config/defaults';
+import { configFrom, ConfigError } from '../src/config/load';
+import { DetectionEngine } from '../src/detect/engine';
+import { cleartextPortEntropy, protocolPortMismatch, sshAsymmetry } from '../src/detect/rules';
+import { FlowRecord } from '../src/flow/flow-record';
+import { alertDocument, flowDocument } from '../src/output/ecs';
+import { ECS_JSON_SCHEMA } from '../src/output/ecs-schema';
+import { PROTO } from '../src/protocols/identify';
+
+function rec(over: Partial<FlowRecord>): FlowRecord {
+  return {
+    flowId: '0.1.1', reportSeq: 0, final: true, reason: 'closed',
+    clientIp: '10.77.0.1', clientPort: 40000, serverIp: '10.77.0.2', serverPort: 443,
+    ipProto: 6, vlan: -1, firstTs: 1700000000, lastTs: 1700000010,
+    packets: [10, 10], bytes: [2000, 3000], payloadBytes: [1000, 2000], history: 'ShADadFf',
+    protoByDir: [0, 0], entropy: [-1, -1], entropySample: [0, 0], head: ['', ''],
+    ...over,
+  };
+}
+
+const validate = new Ajv({ allErrors: true, strict: false }).compile(ECS_JSON_SCHEMA);
+
+t.test('protocol on the wrong port, severity by surprise', async (t) => {
+  const ssh443 = protocolPortMismatch(DEFAULT_CONFIG,
+    rec({ protoByDir: [PROTO.SSH, PROTO.SSH] }));
+  t.ok(ssh443);
+  t.equal(ssh443!.analytic, 'AN1484');
+  t.equal(ssh443!.severity, 'high');
+  t.equal(ssh443!.evidence[0].value, 'ssh on tcp/443');
+  t.equal(protocolPortMismatch(DEFAULT_CONFIG, rec({ protoByDir: [PROTO.TLS, PROTO.TLS] })),
+    null, 'TLS on 443 is expected');
+  t.equal(protocolPortMismatch(DEFAULT_CONFIG,
+    rec({ serverPort: 22, protoByDir: [PROTO.SSH, PROTO.SSH] })), null, 'SSH on 22');
+  t.ok(protocolPortMismatch(DEFAULT_CONFIG,
+    rec({ serverPort: 22, protoByDir: [PROTO.TLS, 0] })), 'TLS on 22');
+  t.equal(protocolPortMismatch(DEFAULT_CONFIG,
+    rec({ protoByDir: [PROTO.SSH, PROTO.TLS] })), null, 'directions disagree: no call');
+  const cfg = configFrom({ ProtocolBaseline: { 'tcp/443': ['tls', 'ssh'] } });
+  t.equal(protocolPortMismatch(cfg, rec({ protoByDir: [PROTO.SSH, PROTO.SSH] })), null,
+    'the ProtocolBaseline override allows SSH on 443');
+});
+
+t.test('entropy on a cleartext port, only with a sample big enough', async (t) => {
+  const hot = rec({ serverPort: 80, entropy: [7.95, -1], entropySample: [4096, 0] });
+  const d = cleartextPortEntropy(DEFAULT_CONFIG, hot);
+  t.ok(d);
+  t.equal(d!.evidence[0].signal, 'payload_entropy');
+  t.equal(d!.evidence[0].value, 7.95);
+  t.equal(d!.evidence[0].threshold, DEFAULT_CONFIG.PayloadEntropyThreshold);
+  t.equal(cleartextPortEntropy(DEFAULT_CONFIG,
+    rec({ serverPort: 80, entropy: [7.95, -1], entropySample: [100, 0] })), null, 'small');
+  t.equal(cleartextPortEntropy(DEFAULT_CONFIG,
+    rec({ serverPort: 443, entropy: [7.95, -1], entropySample: [4096, 0] })), null, 'not 80');
+  t.equal(cleartextPortEntropy(DEFAULT_CONFIG, rec({ serverPort: 80, entropy: [7.95, 7.9],
+    entropySample: [4096, 4096], protoByDir: [PROTO.HTTP, PROTO.HTTP] })), null,
+  'identified HTTP is left to the protocol rules');
+  t.equal(cleartextPortEntropy(DEFAULT_CONFIG,
+    rec({ serverPort: 80, entropy: [5.1, 4.9], entropySample: [4096, 4096] })), null, 'text');
+});
+
+t.test('long asymmetric SSH', async (t) => {
+  const base = { serverPort: 22, protoByDir: [PROTO.SSH, PROTO.SSH] as [number, number] };
+  const long = rec({ ...base, lastTs: 1700000100, payloadBytes: [50_000, 2_000_000] });
+  const d = sshAsymmetry(DEFAULT_CONFIG, long);
+  t.ok(d);
+  t.equal(d!.analytic, 'AN1483');
+  t.equal(d!.evidence[0].value, 40);
+  t.equal(sshAsymmetry(DEFAULT_CONFIG, rec({ ...base, lastTs: 1700000030,
+    payloadBytes: [50_000, 2_000_000] })), null, 'too short');
+  t.equal(sshAsymmetry(DEFAULT_CONFIG, rec({ ...base, lastTs: 1700000100,
+    payloadBytes: [600_000, 2_000_000] })), null, 'not asymmetric enough');
+});
+
+t.test('engine raises once per flow and detection, then forgets the flow', async (t) => {
+  const eng = new DetectionEngine(DEFAULT_CONFIG);
+  const r = rec({ protoByDir: [PROTO.SSH, PROTO.SSH], final: false, reason: 'active' });
+  t.equal(eng.evaluate(r).length, 1);
+  t.equal(eng.evaluate({ ...r, reportSeq: 1 }).length, 0, 'active re-report: no repeat');
+  t.equal(eng.evaluate({ ...r, reportSeq: 2, final: true }).length, 0);
+  t.equal(eng.evaluate({ ...r, flowId: '0.1.2' }).length, 1, 'a new flow alerts again');
+  t.same(eng.alertsByRule, { 'AN1484/protocol_port_mismatch': 2 });
+});
+
+t.test('alert and flow documents validate against the schema', async (t) => {
+  const r = rec({ protoByDir: [PROTO.SSH, PROTO.SSH], vlan: 12 });
+  const d = protocolPortMismatch(DEFAULT_CONFIG, r)!;
+  const alert = JSON.parse(JSON.stringify(alertDocument(r, d)));
+  t.ok(validate(alert), JSON.stringify(validate.errors));
+  t.equal(alert.event.kind, 'alert');
+  t.same(alert.threat.technique.id, ['T1572']);
+  t.equal(alert.network.protocol, 'ssh');
+  t.equal(alert.network.vlan.id, '12');
+  t.equal(alert.source.ip, '10.77.0.1');
+  t.equal(alert.event.duration, 10e9);
+  const again = alertDocument(r, d);
+  t.equal(again.event.id, alert.event.id, 'the same alert always gets the same id');
+  const flow = JSON.parse(JSON.stringify(flowDocument(r)));
+  t.ok(validate(flow), JSON.stringify(validate.errors));
+  t.notOk(validate({ ...flow, rule: alert.rule }), 'a flow record may not carry a rule');
+  const { rule, ...noRule } = alert;
+  t.ok(rule);
+  t.notOk(validate(noRule), 'an alert must carry its rule');
+});
+
+t.test('config errors name the key, the value and the rule', async (t) => {
+  t.throws(() => configFrom({ DataAsymmetryThreshold: 0.5 }),
+    /config key DataAsymmetryThreshold: value 0.5 must be >= 1/);
+  t.throws(() => configFrom({ flowTable: { capacity: 'big' } }),
+    /flowTable.capacity: value "big" must be integer/);
+  t.throws(() => configFrom({ rules: { sshAsymetry: {} } }),
+    /config key rules.sshAsymetry: unknown key/);
+  t.throws(() => configFrom({ ProtocolBaseline: { '443': ['tls'] } }), ConfigError);
+  const cfg = configFrom({ rules: { sshAsymmetry: { minDurationSec: 30 } } });
+  t.equal(cfg.rules.sshAsymmetry.minDurationSec, 30);
+  t.equal(cfg.rules.sshAsymmetry.minPayloadBytes, 1_000_000, 'unset keys keep defaults');
+  t.equal(DEFAULT_CONFIG.rules.sshAsymmetry.minDurationSec, 60, 'defaults untouched');
+});
