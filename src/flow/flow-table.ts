@@ -91,7 +91,12 @@ export class FlowTable {
    * dispatcher's twin), `wireLen` the frame's original length, `ts` seconds.
    */
   update(p: DecodedPacket, hash: number, buf: Uint8Array, wireLen: number, ts: number): void {
-    if (ts > this.now) this.now = ts;
+    // Expire first, so a packet arriving after its flow timed out starts a new flow whatever
+    // other traffic did meanwhile: shards and the inline path then cut flows identically.
+    if (ts > this.now) {
+      this.now = ts;
+      this.expire();
+    }
     if (p.fragment && p.srcPort === 0 && p.dstPort === 0 && p.proto !== IPPROTO.ICMP &&
       p.proto !== IPPROTO.ICMPV6) {
       // gap: IP reassembly is not done yet; non-first fragments carry no ports, so they
@@ -113,7 +118,6 @@ export class FlowTable {
     } else {
       this.lru.moveToTail(LIST_ACTIVE, slot);
     }
-    this.expire();
   }
 
   /** Advance the clock without a packet (live capture with a quiet link). */

@@ -19,6 +19,8 @@ import { ShardProcessor, ShardStats } from './shard-processor';
 export const SHARD_BATCH_BYTES = 256 * 1024;
 /** Batches in flight per shard before the dispatcher waits (bounds memory and queue depth). */
 export const SHARD_BUFFERS = 4;
+/** Seconds of packet time between clock ticks sent to every shard. */
+export const PACKET_TICK_SEC = 5;
 
 export interface PipelineOptions {
   /** Shard worker threads; 0 runs one shard inline on the calling thread. */
@@ -54,6 +56,7 @@ export class Pipeline {
   private packets = 0;
   private bytes = 0;
   private failure: Error | null = null;
+  private nextTickSec = 0;
 
   constructor(private readonly opts: PipelineOptions) {
     if (opts.workers === 0) {
@@ -100,6 +103,13 @@ export class Pipeline {
     for (let off = 0; off + RECORD_HEADER_BYTES <= bytes;) {
       const caplen = words[off >>> 2];
       this.bytes += words[(off >>> 2) + 1];
+      const sec = words[(off >>> 2) + 2];
+      if (sec >= this.nextTickSec && this.inline === null) {
+        // Packet time moved on: shards with little traffic of their own must still see the
+        // clock, or their idle and active timeouts would lag the capture.
+        if (this.nextTickSec !== 0) await this.tick(sec);
+        this.nextTickSec = sec + PACKET_TICK_SEC;
+      }
       this.packets++;
       const size = recordSize(caplen);
       if (this.inline === null) {
@@ -129,7 +139,11 @@ export class Pipeline {
       this.inline.advance(now);
       return;
     }
-    for (const s of this.shards) s.worker.postMessage({ type: 'tick', now } satisfies ToShard);
+    for (const s of this.shards) {
+      // Packets already routed are older than `now`: they must reach the shard first.
+      this.send(s);
+      s.worker.postMessage({ type: 'tick', now } satisfies ToShard);
+    }
   }
 
   /** Send what is buffered, end every flow, stop the workers and return the statistics. */
