@@ -16,8 +16,9 @@ function table(opts: Partial<FlowTableOptions> = {}) {
   const tbl = new FlowTable({ ...OPTS, ...opts }, (slot, reason, st) => {
     records.push(st.toRecord(slot, 0, reason));
   });
-  const feed = (p: DecodedPacket, ts: number, buf = new Uint8Array(2048), wire = 60) =>
-    tbl.update(p, flowHashOf(p), buf, wire + p.payloadLength, ts);
+  const blank: Uint8Array = new Uint8Array(2048);
+  const feed = (p: DecodedPacket, ts: number, buf = blank) =>
+    tbl.update(p, flowHashOf(p), buf, 60 + p.payloadLength, ts);
   return { tbl, records, feed };
 }
 
