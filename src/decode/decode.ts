@@ -1,0 +1,89 @@
+// L2-L4 decoding entry point: link header, IP header (with IPv6 extensions), transport
+// header, into one reused DecodedPacket. Pure, allocation-free, never throws on packet input:
+// every header is bounds-checked against the captured length before any field is read.
+
+import { ANOMALY, failedAnomaly } from './anomalies';
+import { IP_HAS_TRANSPORT, IP_LENGTH_ZERO, decodeIp } from './ip';
+import { decodeLink } from './link';
+import { TRANSPORT_BAD_UDP_LENGTH, decodeTransport } from './transport';
+import type { DecodeCounters } from './anomalies';
+import type { DecodedPacket } from './packet';
+
+export { DLT } from './constants';
+export { DECODE_ANOMALIES, DecodeCounters } from './anomalies';
+export type { DecodeAnomaly } from './anomalies';
+
+/**
+ * Decodes one captured packet starting at `offset` in `buf`, `caplen` bytes long.
+ *
+ * Returns true when `out` holds an IP packet with a decoded transport header, or an IP
+ * packet without one (non-first fragment, or a protocol other than TCP/UDP/ICMP): then
+ * `proto` is set and the ports are 0, and the payload span is everything after the IP
+ * headers. Returns false, after bumping exactly one counter, for anything it cannot use; then
+ * only `ipVersion` (0) is meaningful. Never throws, never allocates.
+ */
+export function decodePacket(
+  buf: Uint8Array, offset: number, caplen: number, linkType: number,
+  out: DecodedPacket, counters: DecodeCounters,
+): boolean {
+  out.ipVersion = 0;
+  out.proto = 0;
+  out.srcPort = 0;
+  out.dstPort = 0;
+  out.tcpFlags = 0;
+  out.tcpSeq = 0;
+  out.tcpAck = 0;
+  out.payloadOffset = 0;
+  out.payloadLength = 0;
+  out.payloadLengthOnWire = 0;
+  out.fragment = false;
+  out.vlan = -1;
+
+  // A caller bug must not turn into reads past the buffer: clamp to what really exists.
+  if (!(offset >= 0 && caplen > 0)) return fail(out, counters, ANOMALY.truncated_link);
+  const end = Math.min(offset + caplen, buf.length);
+
+  const ipStart = decodeLink(buf, offset, end, linkType, out);
+  if (ipStart < 0) return fail(out, counters, failedAnomaly(ipStart));
+
+  const ipResult = decodeIp(buf, ipStart, end, out);
+  if (ipResult < 0) return fail(out, counters, failedAnomaly(ipResult));
+
+  if ((ipResult & IP_HAS_TRANSPORT) !== 0) {
+    const payloadOffset = out.payloadOffset;
+    const payloadLength = out.payloadLength;
+    const payloadLengthOnWire = out.payloadLengthOnWire;
+    const transportResult = decodeTransport(buf, out);
+    if (transportResult === TRANSPORT_BAD_UDP_LENGTH) {
+      counters.add(ANOMALY.bad_udp_length);
+    } else if (transportResult < 0) {
+      if (!out.fragment) return fail(out, counters, failedAnomaly(transportResult));
+      // A first fragment too short for its transport header (the tiny-fragment case of
+      // RFC 1858) is still an IP fragment: keep it without ports, like the ones after it.
+      out.srcPort = 0;
+      out.dstPort = 0;
+      out.tcpFlags = 0;
+      out.tcpSeq = 0;
+      out.tcpAck = 0;
+      out.payloadOffset = payloadOffset;
+      out.payloadLength = payloadLength;
+      out.payloadLengthOnWire = payloadLengthOnWire;
+    }
+  }
+
+  // Informational anomalies are counted only now, once the packet is known to be usable.
+  if ((ipResult & IP_LENGTH_ZERO) !== 0) counters.add(ANOMALY.ip_length_zero);
+  if (out.fragment) {
+    counters.add(out.ipVersion === 4 ? ANOMALY.ipv4_fragment : ANOMALY.ipv6_fragment);
+  }
+  return true;
+}
+
+function fail(out: DecodedPacket, counters: DecodeCounters, anomaly: number): false {
+  counters.add(anomaly);
+  out.ipVersion = 0;
+  out.proto = 0;
+  out.src.fill(0);
+  out.dst.fill(0);
+  return false;
+}
