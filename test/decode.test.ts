@@ -191,7 +191,8 @@ t.test('IPv4 details', async (t) => {
   t.same(z.counters.toObject(), { ip_length_zero: 1 });
 
   // ICMP echo request (type 8, code 0, checksum, id 1, seq 1) + "abcd"; total length 32.
-  const icmp = hex('45 00 0020 0001 0000 40 01 0000 0a000001 0a000002 08 00 f7ff 0001 0001 61626364');
+  const icmp = hex(`45 00 0020 0001 0000 40 01 0000 0a000001 0a000002
+    08 00 f7ff 0001 0001 61626364`);
   const i = decode(icmp, DLT.RAW);
   t.ok(i.ok);
   t.equal(i.p.proto, IPPROTO.ICMP);
