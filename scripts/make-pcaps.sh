@@ -177,7 +177,7 @@ ss_snapshot() { # name [ss flags]
       if [[ $ns == "$CLI" ]]; then addrs="client $C4 $C6"; else addrs="server $S4 $S6"; fi
       echo
       echo "## namespace $ns ($addrs)"
-      ip netns exec "$ns" ss $flags 2>&1 || true
+      ip netns exec "$ns" ss $flags 2>&1 | sed 's/[[:space:]]*$//' || true
     done
   } >"$OUT/$name.endpoint.ss.txt"
 }
@@ -540,6 +540,7 @@ EOF
 
   tool_versions
   write_helpers
+  ssh_opts
 }
 
 # ---------------------------------------------------------------- servers
@@ -550,10 +551,36 @@ start_sshd() { # port
   wait_listen "$SRV" tcp "$1"
 }
 
-cli_ssh() { # ssh args...
-  in_cli timeout 120 ssh -F /dev/null -i "$T/client_key" -o IdentitiesOnly=yes -o BatchMode=yes \
-    -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
-    -o ConnectTimeout=5 "$@"
+SSH_OPTS=()
+ssh_opts() {
+  SSH_OPTS=(-F /dev/null -i "$T/client_key" -o IdentitiesOnly=yes -o BatchMode=yes
+    -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=5)
+}
+cli_ssh() { # ssh args...   (foreground, bounded)
+  in_cli timeout 120 ssh "${SSH_OPTS[@]}" "$@"
+}
+cli_ssh_bg() { # logname ssh args...   (background; LAST_PID is the ssh process itself)
+  local name=$1; shift
+  bg_in "$CLI" "$name" ssh "${SSH_OPTS[@]}" "$@"
+}
+
+# Stop whatever is still running in the namespaces (all of it was started by
+# this script), so nothing from one scenario leaks into the next capture.
+reset_namespaces() {
+  local ns p i left
+  for ns in "$CLI" "$SRV"; do
+    for p in $(ip netns pids "$ns" 2>/dev/null); do kill -TERM "$p" 2>/dev/null || true; done
+  done
+  for ((i = 0; i < 50; i++)); do
+    left=$(ip netns pids "$CLI" 2>/dev/null; ip netns pids "$SRV" 2>/dev/null)
+    [[ -z $left ]] && break
+    sleep 0.1
+  done
+  for p in $left; do kill -KILL "$p" 2>/dev/null || true; done
+  for p in "${BG_PIDS[@]}"; do
+    kill -0 "$p" 2>/dev/null || wait "$p" 2>/dev/null || true
+  done
+  sleep 0.3
 }
 
 NGINX_PID=
@@ -828,10 +855,9 @@ sc_ssh_reverse_443() {
   local rpid=$LAST_PID
   wait_listen "$CLI" tcp 3389
   cap_start $name
-  cli_ssh -N -p 443 -o ExitOnForwardFailure=yes -o ServerAliveInterval=5 \
-    -R 13389:127.0.0.1:3389 "root@$S4" >"$T/log/$name-client.log" 2>&1 &
-  local cpid=$!
-  BG_PIDS+=("$cpid")
+  cli_ssh_bg "$name-client" -N -p 443 -o ExitOnForwardFailure=yes -o ServerAliveInterval=5 \
+    -R 13389:127.0.0.1:3389 "root@$S4"
+  local cpid=$LAST_PID
   wait_listen "$SRV" tcp 13389
   sleep 1
   in_srv timeout 40 python3 "$T/fakerdp.py" client 13389 15 >"$T/log/fakerdp-client.log" 2>&1 &
@@ -860,10 +886,8 @@ sc_ssh_local_forward_22() {
   start_nginx chunk
   start_sshd 22
   cap_start $name
-  cli_ssh -N -p 22 -o ExitOnForwardFailure=yes -L 127.0.0.1:8080:$S4:80 "root@$S4" \
-    >"$T/log/$name-client.log" 2>&1 &
-  local cpid=$!
-  BG_PIDS+=("$cpid")
+  cli_ssh_bg "$name-client" -N -p 22 -o ExitOnForwardFailure=yes -L 127.0.0.1:8080:$S4:80 "root@$S4"
+  local cpid=$LAST_PID
   wait_listen "$CLI" tcp 8080
   local i ok=0
   for ((i = 1; i <= n; i++)); do
@@ -929,9 +953,12 @@ EOF
 mkdir -p "$OUT"
 T=$(mktemp -d /tmp/th-pcaps.XXXXXX)
 make_material
-setup_lab
 for s in "${SCENARIOS[@]}"; do
   log "scenario $s"
+  setup_lab # fresh namespaces per scenario: no ARP/ND cache, TIME-WAIT or process left from the previous one
   "sc_${s//-/_}"
+  reset_namespaces
+  ip netns del "$CLI"
+  ip netns del "$SRV"
 done
 log "done: $(du -sh "$OUT" | cut -f1) in $OUT"
