@@ -23,8 +23,10 @@ export function identifySmb(b: Uint8Array, off: number, end: number, fromClient:
     return PROTO.SMB;
   }
   if (type === NBSS_TYPE.SESSION_REQUEST && fromClient) return identifySessionRequest(b, off, end);
-  // No NBSS header: SMB over QUIC and RDMA carry the SMB2 header directly.
-  return smbHeaderBytes(b, off, end) > 0 ? PROTO.SMB : PROTO.UNKNOWN;
+  // No NBSS header: SMB over QUIC and RDMA carry the SMB2 header directly. Without the
+  // framing length to cross-check, the StructureSize must be there and right.
+  if (u32be(b, off, end) !== SMB_PROTOCOL_ID.SMB2) return PROTO.UNKNOWN;
+  return u16le(b, off + 4, end) === SMB2_STRUCTURE_SIZE ? PROTO.SMB : PROTO.UNKNOWN;
 }
 
 /** Size of the SMB header starting at h if its protocol id (and SMB2 size) is right, else -1. */
