@@ -96,6 +96,11 @@ const MDNS_QU = hx('0000 0000 0001 0000 0000 0000',
 // NetBIOS NBSTAT query for "*" (RFC 1002 section 4.2.17): 32-char encoded label.
 const NBNS_QUERY = hx('a1b2 0000 0001 0000 0000 0000',
   '20', a('CKAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'), '00', '0021 0001');
+// mDNS announcement (RFC 6762 section 6): response, no question, one PTR answer with the
+// cache-flush bit clear: _http._tcp.local PTR myweb._http._tcp.local (pointer to offset 12).
+const MDNS_ANNOUNCEMENT = hx('0000 8400 0000 0001 0000 0000',
+  '05 5f68747470 04 5f746370 05 6c6f63616c 00', '000c 0001 00001194', u16(8),
+  '05 6d79776562 c00c');
 // Root priming query (RFC 8109): name ".", type NS.
 const DNS_PRIMING = hx('0001 0000 0001 0000 0000 0000 00 0002 0001');
 const DNS_TCP_QUERY = hx(u16(DNS_QUERY.length), DNS_QUERY); // RFC 1035 section 4.2.2
@@ -155,6 +160,7 @@ function quicInitial(first: string, version: string, size = 1200): Uint8Array {
 }
 const QUIC_V1_INITIAL = quicInitial('c3', '00000001');
 const QUIC_V2_INITIAL = quicInitial('d3', '6b3343cf');
+const QUIC_DRAFT28_INITIAL = quicInitial('c3', 'ff00001c');
 
 // --- positive vectors -------------------------------------------------------------------------
 
@@ -188,6 +194,8 @@ const POSITIVES: Vector[] = [
   { name: 'dns response', bytes: DNS_RESPONSE, transport: UDP, fromClient: false,
     proto: PROTO.DNS },
   { name: 'mdns QU', bytes: MDNS_QU, transport: UDP, fromClient: true, proto: PROTO.DNS },
+  { name: 'mdns announcement', bytes: MDNS_ANNOUNCEMENT, transport: UDP, fromClient: true,
+    proto: PROTO.DNS },
   { name: 'nbns nbstat', bytes: NBNS_QUERY, transport: UDP, fromClient: true, proto: PROTO.DNS },
   { name: 'dns priming', bytes: DNS_PRIMING, transport: UDP, fromClient: true, proto: PROTO.DNS },
   { name: 'dns over tcp', bytes: DNS_TCP_QUERY, transport: TCP, fromClient: true,
@@ -245,6 +253,8 @@ const POSITIVES: Vector[] = [
     proto: PROTO.QUIC },
   { name: 'quic v2 initial', bytes: QUIC_V2_INITIAL, transport: UDP, fromClient: true,
     proto: PROTO.QUIC },
+  { name: 'quic draft-28 initial', bytes: QUIC_DRAFT28_INITIAL, transport: UDP,
+    fromClient: true, proto: PROTO.QUIC },
 ];
 
 /** Calls identifyPayload with the bytes at offset 7 of a buffer padded with 0x20 after. */
@@ -341,6 +351,10 @@ const NEGATIVES: Vector[] = [
     transport: UDP, fromClient: true, proto: 0 },
   { name: 'dns response counts do not fit', bytes: patched(DNS_RESPONSE, 7, 9),
     transport: UDP, fromClient: false, proto: 0 },
+  { name: 'mdns no question, QR clear', bytes: patched(MDNS_ANNOUNCEMENT, 2, 0x04),
+    transport: UDP, fromClient: true, proto: 0 },
+  { name: 'mdns answer rdata past the message', bytes: patched(MDNS_ANNOUNCEMENT, 39, 9),
+    transport: UDP, fromClient: true, proto: 0 },
   { name: 'dns tcp length too small', bytes: hx('0005', DNS_QUERY), transport: TCP,
     fromClient: true, proto: 0 },
   { name: 'dns tcp trailing garbage', bytes: hx(DNS_TCP_QUERY, '0003 aabbcc'), transport: TCP,
@@ -410,6 +424,10 @@ const NEGATIVES: Vector[] = [
   { name: 'quic length past datagram', bytes: patched(QUIC_V1_INITIAL, 16, 0x4f), transport: UDP,
     fromClient: true, proto: 0 },
   { name: 'quic v2 with v1 type', bytes: patched(QUIC_V2_INITIAL, 0, 0xc3), transport: UDP,
+    fromClient: true, proto: 0 },
+  { name: 'quic draft-21', bytes: quicInitial('c3', 'ff000015'), transport: UDP,
+    fromClient: true, proto: 0 },
+  { name: 'google quic Q046', bytes: quicInitial('c3', '51303436'), transport: UDP,
     fromClient: true, proto: 0 },
   { name: 'quic from server', bytes: QUIC_V1_INITIAL, transport: UDP, fromClient: false,
     proto: 0 },

@@ -30,6 +30,8 @@ export const MAX_DNS_QUESTIONS = 4;
 export const MAX_DNS_QUERY_ADDITIONAL = 3;
 /** Smallest resource record: root name (1), type, class, TTL, rdlength (10), no rdata. */
 export const DNS_MIN_RR_BYTES = 11;
+/** Record fields after the name: TYPE (2), CLASS (2), TTL (4), RDLENGTH (2). */
+export const DNS_RR_FIXED_BYTES = 10;
 /** Question fields after the name: QTYPE (2), QCLASS (2). */
 export const DNS_QUESTION_FIXED_BYTES = 4;
 /** DNS over TCP prefixes each message with a 2-byte length (RFC 1035 s4.2.2, RFC 7766). */

@@ -9,7 +9,8 @@ import { u16be, u8 } from '../reader';
 import {
   DNS_CLASS, DNS_CLASS_MDNS_UNICAST_BIT, DNS_FLAG, DNS_HEADER_BYTES, DNS_LABEL_TYPE_MASK,
   DNS_MAX_LABEL_BYTES, DNS_MAX_NAME_BYTES, DNS_MIN_RR_BYTES, DNS_OPCODE, DNS_OPCODE_MASK,
-  DNS_OPCODE_SHIFT, DNS_QUESTION_FIXED_BYTES, DNS_RCODE_MASK, DNS_TCP_LENGTH_BYTES,
+  DNS_OPCODE_SHIFT, DNS_QUESTION_FIXED_BYTES, DNS_RCODE_MASK, DNS_RR_FIXED_BYTES,
+  DNS_TCP_LENGTH_BYTES,
   MAX_DNS_QUERY_ADDITIONAL, MAX_DNS_QUESTIONS,
 } from './constants';
 
@@ -39,8 +40,9 @@ export function identifyDnsTcp(b: Uint8Array, off: number, end: number): number 
 }
 
 /**
- * Header (RFC 1035 section 4.1.1) and first question (section 4.1.2), read from
- * [start, end); `messageLength` is the full message size (may exceed what was captured).
+ * Header (RFC 1035 section 4.1.1) and first question (section 4.1.2), or first answer for a
+ * question-less mDNS response, read from [start, end); `messageLength` is the full message
+ * size (may exceed what was captured).
  */
 function isDnsMessage(b: Uint8Array, start: number, end: number, messageLength: number): boolean {
   // ID (2) is anything.
@@ -58,7 +60,7 @@ function isDnsMessage(b: Uint8Array, start: number, end: number, messageLength: 
     return false;
   }
   if ((flags & DNS_FLAG.Z) !== 0) return false; // reserved, must be zero
-  if (questions < 1 || questions > MAX_DNS_QUESTIONS) return false;
+  if (questions > MAX_DNS_QUESTIONS) return false;
 
   const isQuery = (flags & DNS_FLAG.QR) === 0;
   if (isQuery && opcode === DNS_OPCODE.QUERY) {
@@ -67,34 +69,63 @@ function isDnsMessage(b: Uint8Array, start: number, end: number, messageLength: 
     if (additional > MAX_DNS_QUERY_ADDITIONAL) return false;
   }
 
-  const questionEnd = parseQuestion(b, start + DNS_HEADER_BYTES, end);
-  if (questionEnd < 0) return false;
+  let parsedEnd: number;
+  let records = answers + authority + additional;
+  if (questions > 0) {
+    parsedEnd = parseQuestion(b, start + DNS_HEADER_BYTES, end);
+  } else {
+    // mDNS responses carry no question (RFC 6762 section 6): the first answer must parse.
+    if (isQuery || answers < 1) return false;
+    parsedEnd = parseRecord(b, start + DNS_HEADER_BYTES, end, start + messageLength);
+    records -= 1;
+  }
+  if (parsedEnd < 0) return false;
   // Every record takes at least DNS_MIN_RR_BYTES: the counts must fit in the message.
-  const records = answers + authority + additional;
-  return records * DNS_MIN_RR_BYTES <= messageLength - (questionEnd - start);
+  return records * DNS_MIN_RR_BYTES <= messageLength - (parsedEnd - start);
 }
 
-/** QNAME, QTYPE, QCLASS; returns the offset after them or -1. */
-function parseQuestion(b: Uint8Array, p: number, end: number): number {
+/** A name in uncompressed wire form; returns the offset after its root label or -1. */
+function parseName(b: Uint8Array, p: number, end: number): number {
   let nameBytes = 0;
   for (;;) {
     const length = u8(b, p, end);
     if (length < 0) return -1;
     // The first name in a message has no earlier name for a compression pointer to reach,
-    // and extended label types (0x40, 0x80) are deprecated (RFC 6891 section 5).
-    if ((length & DNS_LABEL_TYPE_MASK) !== 0) return -1;
+    // and extended label types (0x40, 0x80) are deprecated (RFC 6891 section 5); so the
+    // top two bits must be 0, which also caps the label at DNS_MAX_LABEL_BYTES.
+    if ((length & DNS_LABEL_TYPE_MASK) !== 0 || length > DNS_MAX_LABEL_BYTES) return -1;
     nameBytes += 1 + length;
     if (nameBytes > DNS_MAX_NAME_BYTES) return -1;
     p += 1 + length;
-    if (length === 0) break;
-    if (length > DNS_MAX_LABEL_BYTES) return -1;
+    if (length === 0) return p;
   }
-  const qtype = u16be(b, p, end);
-  const qclass = u16be(b, p + 2, end) & ~DNS_CLASS_MDNS_UNICAST_BIT;
-  if (qtype <= 0 || qclass < 0) return -1;
-  if (qclass !== DNS_CLASS.IN && qclass !== DNS_CLASS.CH && qclass !== DNS_CLASS.HS &&
-    qclass !== DNS_CLASS.ANY) {
-    return -1;
-  }
-  return p + DNS_QUESTION_FIXED_BYTES;
+}
+
+/** Classes a question or record may carry, with mDNS's top bit (QU / cache-flush) ignored. */
+function isKnownClass(rawClass: number): boolean {
+  if (rawClass < 0) return false;
+  const c = rawClass & ~DNS_CLASS_MDNS_UNICAST_BIT;
+  return c === DNS_CLASS.IN || c === DNS_CLASS.CH || c === DNS_CLASS.HS || c === DNS_CLASS.ANY;
+}
+
+/** QNAME, QTYPE, QCLASS (RFC 1035 section 4.1.2); returns the offset after them or -1. */
+function parseQuestion(b: Uint8Array, p: number, end: number): number {
+  const q = parseName(b, p, end);
+  if (q < 0) return -1;
+  if (u16be(b, q, end) <= 0 || !isKnownClass(u16be(b, q + 2, end))) return -1;
+  return q + DNS_QUESTION_FIXED_BYTES;
+}
+
+/**
+ * NAME, TYPE, CLASS, TTL, RDLENGTH, RDATA (RFC 1035 section 4.1.3); RDATA must fit in the
+ * message. Returns the offset after the record (possibly past `end`) or -1.
+ */
+function parseRecord(b: Uint8Array, p: number, end: number, messageEnd: number): number {
+  const r = parseName(b, p, end);
+  if (r < 0) return -1;
+  if (u16be(b, r, end) <= 0 || !isKnownClass(u16be(b, r + 2, end))) return -1;
+  const dataLength = u16be(b, r + DNS_RR_FIXED_BYTES - 2, end); // after TTL (4)
+  if (dataLength < 0) return -1;
+  const recordEnd = r + DNS_RR_FIXED_BYTES + dataLength;
+  return recordEnd <= messageEnd ? recordEnd : -1;
 }

@@ -8,9 +8,13 @@ export const QUIC_TYPE_MASK = 0x03;
 export const QUIC_V1_INITIAL_TYPE = 0;
 export const QUIC_V2_INITIAL_TYPE = 1;
 
-/** Versions (IANA "QUIC Versions" registry): v1, v2, and IETF drafts 29 to 34. */
+/**
+ * Versions (IANA "QUIC Versions" registry): v1, v2, and IETF drafts 22 to 34, which share
+ * v1's Initial layout (one length byte per connection id arrived in draft 22).
+ * gap: Google QUIC (Q0xx) uses its own public header and is not identified.
+ */
 export const QUIC_VERSION = { V1: 0x00000001, V2: 0x6b3343cf } as const;
-export const QUIC_DRAFT_FIRST = 0xff00001d;
+export const QUIC_DRAFT_FIRST = 0xff000016;
 export const QUIC_DRAFT_LAST = 0xff000022;
 
 /** Connection ids are at most 20 bytes (RFC 9000 section 17.2). */
