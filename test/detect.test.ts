@@ -1,7 +1,7 @@
 import t from 'tap';
 import Ajv from 'ajv';
 import { DEFAULT_CONFIG } from '../src/config/defaults';
-import { configFrom, ConfigError } from '../src/config/load';
+import { configFrom } from '../src/config/load';
 import { DetectionEngine } from '../src/detect/engine';
 import { cleartextPortEntropy, protocolPortMismatch, sshAsymmetry } from '../src/detect/rules';
 import { FlowRecord } from '../src/flow/flow-record';
@@ -111,7 +111,9 @@ t.test('config errors name the key, the value and the rule', async (t) => {
     /flowTable.capacity: value "big" must be integer/);
   t.throws(() => configFrom({ rules: { sshAsymetry: {} } }),
     /config key rules.sshAsymetry: unknown key/);
-  t.throws(() => configFrom({ ProtocolBaseline: { '443': ['tls'] } }), ConfigError);
+  t.throws(() => configFrom({ ProtocolBaseline: { '443': ['tls'] } }),
+    { name: 'ConfigError', code: 'ERR_CONFIG',
+      message: /config key ProtocolBaseline.443: key must match pattern/ });
   const cfg = configFrom({ rules: { sshAsymmetry: { minDurationSec: 30 } } });
   t.equal(cfg.rules.sshAsymmetry.minDurationSec, 30);
   t.equal(cfg.rules.sshAsymmetry.minPayloadBytes, 1_000_000, 'unset keys keep defaults');

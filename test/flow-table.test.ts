@@ -115,7 +115,7 @@ t.test('the index stays consistent under heavy churn (backward-shift deletion)',
     x = (x * 1103515245 + 12345) & 0x7fffffff;
     const sport = 1024 + (x % 600);
     ts += 0.01;
-    feed(packet({ src: '10.9.0.1', dst: '10.9.0.2', sport, dport: 9999 }), ts);
+    feed(packet({ src: '10.9.0.1', dst: '10.9.0.2', sport, dport: 80 }), ts);
     live.set(sport, ts);
   }
   const before = records.length;

@@ -8,6 +8,7 @@ import Ajv, { ErrorObject } from 'ajv';
 import { DEFAULT_CONFIG, TunnelhoundConfig } from './defaults';
 
 export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
   readonly code = 'ERR_CONFIG';
 }
 
@@ -63,6 +64,9 @@ function describe(e: ErrorObject, doc: unknown): string {
   for (const part of e.instancePath.split('/').slice(1)) {
     value = (value as Record<string, unknown> | undefined)?.[part];
   }
+  if (e.propertyName !== undefined) {
+    return `config key ${key}.${e.propertyName}: key ${e.message}`;
+  }
   if (e.keyword === 'additionalProperties') {
     const extra = (e.params as { additionalProperty: string }).additionalProperty;
     return `config key ${key === '(top level)' ? extra : `${key}.${extra}`}: unknown key`;
@@ -82,7 +86,10 @@ function merge<T>(base: T, over: unknown): T {
 /** Validate an already-parsed config object and merge it over the defaults. */
 export function configFrom(doc: unknown): TunnelhoundConfig {
   if (!validate(doc)) {
-    const lines = (validate.errors ?? []).map((e) => describe(e, doc));
+    // ajv reports a bad property name twice (the pattern, then "property name must be
+    // valid"); the first says it all.
+    const lines = (validate.errors ?? []).filter((e) => e.keyword !== 'propertyNames')
+      .map((e) => describe(e, doc));
     throw new ConfigError(lines.join('; '));
   }
   return merge(DEFAULT_CONFIG, doc);

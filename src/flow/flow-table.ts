@@ -104,14 +104,11 @@ export class FlowTable {
       this.counters.fragmentsSkipped++;
       return;
     }
-    let dir = 0;
     let slot = this.lookup(p, hash);
-    if (slot >= 0) {
-      dir = this.state.directionOf(slot, p);
-    } else {
-      slot = this.insert(p, hash, ts);
-    }
+    if (slot < 0) slot = this.insert(p, hash, ts);
     const st = this.state;
+    // Even a flow's first packet may come from the server (a SYN-ACK seen first).
+    const dir = st.directionOf(slot, p);
     st.account(slot, dir, p, buf, wireLen, ts);
     if (st.isClosed(slot)) {
       this.lru.moveToTail(LIST_CLOSED, slot);
