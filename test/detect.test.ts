@@ -15,7 +15,8 @@ function rec(over: Partial<FlowRecord>): FlowRecord {
     clientIp: '10.77.0.1', clientPort: 40000, serverIp: '10.77.0.2', serverPort: 443,
     ipProto: 6, vlan: -1, firstTs: 1700000000, lastTs: 1700000010,
     packets: [10, 10], bytes: [2000, 3000], payloadBytes: [1000, 2000], history: 'ShADadFf',
-    protoByDir: [0, 0], entropy: [-1, -1], entropySample: [0, 0], head: ['', ''],
+    protoByDir: [0, 0], identifiedAt: [1, 1], entropy: [-1, -1], entropySample: [0, 0],
+    head: ['', ''],
     ...over,
   };
 }
@@ -37,6 +38,18 @@ t.test('protocol on the wrong port, severity by surprise', async (t) => {
     rec({ serverPort: 22, protoByDir: [PROTO.TLS, 0] })), 'TLS on 22');
   t.equal(protocolPortMismatch(DEFAULT_CONFIG,
     rec({ protoByDir: [PROTO.SSH, PROTO.TLS] })), null, 'directions disagree: no call');
+  t.equal(protocolPortMismatch(DEFAULT_CONFIG, rec({ serverPort: 6667,
+    protoByDir: [PROTO.TLS, PROTO.TLS], identifiedAt: [2, 3] })), null,
+  'STARTTLS after cleartext on an IRC port');
+  t.ok(protocolPortMismatch(DEFAULT_CONFIG, rec({ serverPort: 6667,
+    protoByDir: [PROTO.TLS, PROTO.TLS], identifiedAt: [1, 1] })), 'TLS from byte 0 on 6667');
+  t.equal(protocolPortMismatch(DEFAULT_CONFIG,
+    rec({ serverPort: 41644, protoByDir: [PROTO.SSH, PROTO.SSH] })), null,
+  'an sshd moved to an unclaimed port is low surprise: no alert by default');
+  const lowCfg = configFrom({ rules: { protocolPortMismatch: { minSurprise: 1 } } });
+  const moved = rec({ serverPort: 41644, protoByDir: [PROTO.SSH, PROTO.SSH] });
+  t.equal(protocolPortMismatch(lowCfg, moved)?.severity, 'low',
+    '... but alerts at low severity when the config asks for it');
   const cfg = configFrom({ ProtocolBaseline: { 'tcp/443': ['tls', 'ssh'] } });
   t.equal(protocolPortMismatch(cfg, rec({ protoByDir: [PROTO.SSH, PROTO.SSH] })), null,
     'the ProtocolBaseline override allows SSH on 443');

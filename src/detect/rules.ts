@@ -7,7 +7,9 @@
 import { TunnelhoundConfig } from '../config/defaults';
 import { FlowRecord } from '../flow/flow-record';
 import { PROTO, PROTO_NAMES } from '../protocols/identify';
-import { expectedProtocols, isCleartextPort, surprise } from '../protocols/baseline';
+import {
+  allowsStartTls, expectedProtocols, isCleartextPort, surprise,
+} from '../protocols/baseline';
 import { flowProtocol, protoName, transportName } from '../output/ecs';
 import { Detection } from './detection';
 
@@ -34,6 +36,12 @@ export function protocolPortMismatch(cfg: TunnelhoundConfig, r: FlowRecord): Det
   const rule = cfg.rules.protocolPortMismatch;
   const proto = flowProtocol(r);
   if (!rule.enabled || proto === PROTO.UNKNOWN) return null;
+  if (proto === PROTO.TLS && allowsStartTls(r.ipProto, r.serverPort) &&
+    r.identifiedAt[0] !== 1 && r.identifiedAt[1] !== 1) {
+    // TLS that began after cleartext exchanges on an SMTP/IMAP/IRC-style port is the
+    // port's own STARTTLS upgrade, not a disguise.
+    return null;
+  }
   const s = surpriseOf(cfg, r, proto);
   if (s < rule.minSurprise) return null;
   const name = protoName(proto);

@@ -32,6 +32,8 @@ export interface FlowRecord {
   history: string;
   /** Protocol code identified in each direction (see src/protocols/identify.ts), 0 = none. */
   protoByDir: [number, number];
+  /** Payload packet (1-based) of each direction at which the protocol was identified, or 0. */
+  identifiedAt: [number, number];
   /** Corrected payload entropy in bits/byte per direction, or -1 when no sample was taken. */
   entropy: [number, number];
   /** Bytes the entropy of each direction was computed over. */

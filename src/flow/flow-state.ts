@@ -279,6 +279,8 @@ export class FlowState {
       payloadBytes: [this.payloadBytes[d], this.payloadBytes[d + 1]],
       history,
       protoByDir: [this.proto[d], this.proto[d + 1]],
+      identifiedAt: [this.proto[d] === 0 ? 0 : this.identifyTries[d],
+        this.proto[d + 1] === 0 ? 0 : this.identifyTries[d + 1]],
       entropy: [round(this.entropyNow(d)), round(this.entropyNow(d + 1))],
       entropySample: [this.entCount[d], this.entCount[d + 1]],
       head: [this.headHex(d), this.headHex(d + 1)],

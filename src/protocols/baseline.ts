@@ -170,10 +170,12 @@ export function surprise(transport: number, port: number, proto: number): 0 | 1 
     (row.expect.includes(SSH) || row.expect.includes(DNS));
   switch (proto) {
     case SSH:
-      // 2222 and friends are admin habit; SSH on another service's port (443, 80, 53, 8080,
-      // 3389...) is the classic firewall bypass; anywhere else it is a non-standard sshd.
-      if (SSH_ALTERNATE_PORTS.has(port)) return 1;
-      return row !== undefined ? 3 : 2;
+      // 2222 and friends are admin habit, and an sshd on a port no service claims is a
+      // moved daemon, not a disguise (the shape analytics judge what it carries): low.
+      // SSH on another service's port (443, 80, 53, 8080, 3389...) is the classic
+      // firewall bypass.
+      if (SSH_ALTERNATE_PORTS.has(port) || row === undefined) return 1;
+      return 3;
     case RDP:
     case SMB:
       // Both have one home each (3389; 445/139); seen elsewhere they are being forwarded.
