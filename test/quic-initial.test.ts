@@ -5,7 +5,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { createCipheriv } from 'node:crypto';
+import { createCipheriv, createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import t from 'tap';
 import { PcapHandle, forEachRecord } from '../src/capture/pcap';
@@ -145,6 +145,11 @@ t.test('RFC 9001 A.1: v1 Initial secrets and client key, iv, hp', async (t) => {
   t.equal(toHex(keys.key), '1f369613dd76d5467730efcbe3b1a22d');
   t.equal(toHex(keys.iv), 'fa044b2f42a3fd3b46fb255c');
   t.equal(toHex(keys.hp), '9f50449e04a0e810283a1e9933adedd2');
+  // Outputs longer than one SHA-256 block chain T(i) (RFC 5869 section 2.3); none in QUIC.
+  const info = cat([0, 48, 12], Buffer.from('tls13 longer'), [0]);
+  const t1 = createHmac('sha256', client).update(cat(info, [1])).digest();
+  const t2 = createHmac('sha256', client).update(cat(t1, info, [2])).digest();
+  t.equal(toHex(hkdfExpandLabel(client, 'longer', 48)), toHex(cat(t1, t2.subarray(0, 16))));
   // A.2: the header protection mask from the first 16 protected payload bytes.
   t.equal(toHex(keys.headerMask(hex('d1b1c98dd7689fb8ec11d242b123dc9b'), 0).subarray(0, 5)),
     '437b9aec36');

@@ -52,21 +52,41 @@ export function hkdfExtract(salt: Uint8Array, ikm: Uint8Array): Buffer {
 /**
  * HKDF-Expand-Label with an empty context (RFC 8446 section 7.1): HKDF-Expand (RFC 5869
  * section 2.3) of the HkdfLabel struct: u16 length, u8-prefixed "tls13 " + label, u8 0.
+ * Every output here fits one SHA-256 block, T(1) = HMAC(secret, HkdfLabel || 0x01), and the
+ * few labels repeat, so each label's input is built once.
  */
 export function hkdfExpandLabel(secret: Uint8Array, label: string, length: number): Buffer {
-  const full = `tls13 ${label}`;
-  const info = Buffer.alloc(2 + 1 + full.length + 1);
-  info.writeUInt16BE(length, 0);
-  info[2] = full.length;
-  info.write(full, 3, 'latin1');
+  const key = `${length} ${label}`;
+  let info = labelInfo.get(key);
+  if (info === undefined) {
+    // HkdfLabel, then the counter byte of the first block.
+    const full = `tls13 ${label}`;
+    info = Buffer.alloc(2 + 1 + full.length + 1 + 1);
+    info.writeUInt16BE(length, 0);
+    info[2] = full.length;
+    info.write(full, 3, 'latin1');
+    info[info.length - 1] = 1;
+    if (labelInfo.size < MAX_CACHED_LABELS) labelInfo.set(key, info);
+  }
+  const first = createHmac('sha256', secret).update(info).digest();
+  if (length <= first.length) return first.subarray(0, length);
+  // Longer outputs (none in QUIC Initial) chain T(i) = HMAC(secret, T(i-1) || label || i).
   const out = Buffer.alloc(length);
-  let block: Buffer = Buffer.alloc(0);
-  for (let i = 1, done = 0; done < length; i++) {
-    block = createHmac('sha256', secret).update(block).update(info).update(Buffer.of(i)).digest();
+  const label0 = info.subarray(0, info.length - 1);
+  let block = first;
+  let done = block.copy(out, 0);
+  for (let i = 2; done < length; i++) {
+    block = createHmac('sha256', secret).update(block).update(label0).update(Buffer.of(i)).digest();
     done += block.copy(out, done);
   }
   return out;
 }
+
+/** HkdfLabel bytes by "length label"; a handful of labels exist, the cap is belt and braces. */
+const labelInfo = new Map<string, Buffer>();
+const MAX_CACHED_LABELS = 64;
+/** Salts as bytes, by their hex. */
+const saltBytes = new Map<string, Buffer>();
 
 /** The client's Initial keys (RFC 9001 section 5.2) plus a ready header-protection cipher. */
 export class QuicInitialKeys {
@@ -80,7 +100,9 @@ export class QuicInitialKeys {
   private readonly ecb: Cipher;
 
   constructor(dcid: Uint8Array, profile: QuicInitialProfile) {
-    const initial = hkdfExtract(Buffer.from(profile.salt, 'hex'), dcid);
+    let salt = saltBytes.get(profile.salt);
+    if (salt === undefined) saltBytes.set(profile.salt, (salt = Buffer.from(profile.salt, 'hex')));
+    const initial = hkdfExtract(salt, dcid);
     const client = hkdfExpandLabel(initial, L.CLIENT_IN, QUIC_SECRET_BYTES);
     this.key = hkdfExpandLabel(client, profile.keyLabel, QUIC_AEAD_KEY_BYTES);
     this.iv = hkdfExpandLabel(client, profile.ivLabel, QUIC_AEAD_IV_BYTES);
