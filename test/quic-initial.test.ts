@@ -416,6 +416,12 @@ t.test('named hostile and malformed cases', async (t) => {
     [`invalid:${QUIC_FRAME_ERROR.truncated}`], 'CRYPTO length past the payload');
   t.same(run(seal({ pn: 0, payload: cat([0x02, 0x00, 0x00, 0x80, 0xff, 0xff, 0xff]) })),
     [`invalid:${QUIC_FRAME_ERROR.tooManyAckRanges}`]);
+  // Each frame cut short at the end of the payload.
+  for (const cut of [hex('02 00 00 02 00 00'), hex('03 00 00 00 00 00 00'), hex('06 80 00'),
+    hex('06 00 40'), hex('1c 00 06 05 6869'), hex('1c 00 06'), hex('1c 00')]) {
+    t.same(run(seal({ pn: 0, payload: cat(new Uint8Array(20), cut) })),
+      [`invalid:${QUIC_FRAME_ERROR.truncated}`], `truncated ${toHex(cut)}`);
+  }
   const notCh = Uint8Array.from(ch);
   notCh[0] = 2;
   t.same(run(seal({ pn: 0, payload: cryptoFrame(0, notCh) })), [`invalid:${R.notClientHello}`]);
