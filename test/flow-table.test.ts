@@ -8,7 +8,7 @@ import { packet, randomBytes } from './helpers/synthetic';
 
 const OPTS: FlowTableOptions = {
   capacity: 64, idleTimeoutSec: 60, closedTimeoutSec: 5, activeTimeoutSec: 300,
-  entropyPool: 8,
+  entropyPool: 8, inspectorPool: 4,
 };
 
 function table(opts: Partial<FlowTableOptions> = {}) {

@@ -3,6 +3,7 @@
 
 import os from 'node:os';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_CONFIG } from '../config/defaults';
 import { ConfigError, loadConfig } from '../config/load';
 import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, UsageError } from './errors';
 import { live } from './live';
@@ -52,6 +53,20 @@ export async function main(argv: string[]): Promise<number> {
       result = replay({
         files, config, workers: o.workers, alerts: o.alerts, flows: o.flows, bpf: o.bpf,
         progress: o.progress !== false && process.stderr.isTTY === true, log,
+      });
+    });
+
+  program.command('fingerprints')
+    .description('print one JSON object per flow with its JA4, JA3, JA3S and HASSH values')
+    .argument('<capture...>', 'capture files (pcap, nanosecond pcap, pcapng)')
+    .option('--bpf <expr>', 'BPF filter applied by libpcap')
+    .addOption(new Option('--workers <n>', 'shard worker threads (0 = inline)')
+      .argParser(intOption('--workers', 0, 256)).default(defaultWorkers()))
+    .option('--log-level <level>', 'pino log level on standard error', 'warn')
+    .action((files: string[], o) => {
+      result = replay({
+        files, config: DEFAULT_CONFIG, workers: o.workers, fingerprints: '-', bpf: o.bpf,
+        progress: false, log: makeLogger(o.logLevel),
       });
     });
 

@@ -14,8 +14,9 @@ export interface ReplayOptions {
   files: string[];
   config: TunnelhoundConfig;
   workers: number;
-  alerts: string;
+  alerts?: string;
   flows?: string;
+  fingerprints?: string;
   bpf?: string;
   progress: boolean;
   log: Logger;
@@ -41,6 +42,7 @@ export async function replay(opts: ReplayOptions): Promise<SensorSummary> {
   const started = process.hrtime.bigint();
   const sensor = new Sensor({
     config: opts.config, workers: opts.workers, alerts: opts.alerts, flows: opts.flows,
+    fingerprints: opts.fingerprints,
   });
   const bar = opts.progress
     ? new SingleBar({ stream: process.stderr, format: 'replay [{bar}] {percentage}% | ' +

@@ -5,14 +5,18 @@ import { TunnelhoundConfig } from '../config/defaults';
 import { DetectionEngine } from '../detect/engine';
 import { FlowRecord } from '../flow/flow-record';
 import { alertDocument, flowDocument } from '../output/ecs';
+import { fingerprintLine } from '../output/fingerprint-line';
 import { NdjsonWriter } from '../output/ndjson-writer';
 import { Pipeline, PipelineStats } from '../pipeline/dispatcher';
 
 export interface SensorOptions {
   config: TunnelhoundConfig;
   workers: number;
-  alerts: string;
+  /** Where alerts go; undefined runs no detections (the fingerprints command). */
+  alerts?: string;
   flows?: string;
+  /** Where one flat fingerprint line per finished flow goes. */
+  fingerprints?: string;
 }
 
 export interface SensorSummary extends PipelineStats {
@@ -24,14 +28,18 @@ export interface SensorSummary extends PipelineStats {
 export class Sensor {
   readonly pipeline: Pipeline;
   private readonly engine: DetectionEngine;
-  private readonly alertWriter: NdjsonWriter;
+  private readonly alertWriter: NdjsonWriter | null;
   private readonly flowWriter: NdjsonWriter | null;
+  private readonly fingerprintWriter: NdjsonWriter | null;
   private flowsEnded = 0;
 
   constructor(opts: SensorOptions) {
     this.engine = new DetectionEngine(opts.config);
-    this.alertWriter = new NdjsonWriter(opts.alerts);
-    this.flowWriter = opts.flows === undefined ? null : new NdjsonWriter(opts.flows);
+    const writer = (target: string | undefined) =>
+      (target === undefined ? null : new NdjsonWriter(target));
+    this.alertWriter = writer(opts.alerts);
+    this.flowWriter = writer(opts.flows);
+    this.fingerprintWriter = writer(opts.fingerprints);
     this.pipeline = new Pipeline({
       workers: opts.workers,
       flowTable: opts.config.flowTable,
@@ -41,24 +49,29 @@ export class Sensor {
 
   private onRecord(r: FlowRecord): void {
     if (r.final) this.flowsEnded++;
-    for (const d of this.engine.evaluate(r)) this.alertWriter.write(alertDocument(r, d));
+    if (this.alertWriter !== null) {
+      for (const d of this.engine.evaluate(r)) this.alertWriter.write(alertDocument(r, d));
+    }
     this.flowWriter?.write(flowDocument(r));
+    if (r.final) this.fingerprintWriter?.write(fingerprintLine(r));
   }
 
   /** Wait for the writers when they push back. */
   async drain(): Promise<void> {
-    await this.alertWriter.ready();
+    await this.alertWriter?.ready();
     await this.flowWriter?.ready();
+    await this.fingerprintWriter?.ready();
   }
 
   async finish(): Promise<SensorSummary> {
     const stats = await this.pipeline.finish();
-    await this.alertWriter.close();
+    await this.alertWriter?.close();
     await this.flowWriter?.close();
+    await this.fingerprintWriter?.close();
     return {
       ...stats,
       flows: this.flowsEnded,
-      alerts: this.alertWriter.count,
+      alerts: this.alertWriter?.count ?? 0,
       alertsByRule: this.engine.alertsByRule,
     };
   }

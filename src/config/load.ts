@@ -26,7 +26,7 @@ export const CONFIG_SCHEMA = {
       properties: {
         capacity: { type: 'integer', minimum: 16, maximum: 50_000_000 },
         idleTimeoutSec: posNum, closedTimeoutSec: posNum, activeTimeoutSec: posNum,
-        entropyPool: posInt,
+        entropyPool: posInt, inspectorPool: posInt,
       },
     },
     DataAsymmetryThreshold: { type: 'number', minimum: 1 },

@@ -1,3 +1,5 @@
+import { FlowFingerprints } from '../fingerprints/types';
+
 // The flow event a shard worker sends to the correlator: small, typed, structured-clonable.
 // "client" is the originator (the side that sent the SYN, or the best guess when the capture
 // started mid-flow); index 0 of every pair is client-to-server, index 1 server-to-client.
@@ -40,4 +42,6 @@ export interface FlowRecord {
   entropySample: [number, number];
   /** Hex of the first payload bytes per direction (bounded, for analysts and later parsing). */
   head: [string, string];
+  /** Handshake fingerprints (TLS, SSH, QUIC) when the flow showed a handshake. */
+  fingerprints?: FlowFingerprints;
 }

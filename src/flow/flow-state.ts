@@ -4,9 +4,11 @@
 
 import { DecodedPacket, IPPROTO, TCP_FLAG } from '../decode/packet';
 import { formatAddress } from '../decode/flow-key';
-import { identifyPayload } from '../protocols/identify';
+import { identifyPayload, PROTO } from '../protocols/identify';
+import { FlowFingerprints } from '../fingerprints/types';
 import { correctedEntropy } from './entropy';
 import { FlowEndReason, FlowRecord } from './flow-record';
+import { InspectorPool, wantsInspection } from './handshake-inspector';
 
 /** First payload bytes kept per direction: enough for every identify rule and an analyst. */
 export const HEAD_BYTES = 64;
@@ -16,6 +18,8 @@ export const ENTROPY_SAMPLE_BYTES = 4096;
 export const ENTROPY_BYTES_PER_PACKET = 1024;
 /** Payload packets per direction offered to protocol identification before giving up. */
 export const MAX_IDENTIFY_TRIES = 4;
+/** Payload packets per direction searched for TLS/SSH behind a proxy handshake. */
+export const MAX_INNER_TRIES = 6;
 
 // Zeek-style history letters, one bit each per direction (upper case = client).
 const HIST_LETTERS = 'SHADFR';
@@ -53,19 +57,32 @@ export class FlowState {
   readonly historyLen: Uint8Array;
   readonly proto: Uint8Array; // [slot*2 + dir]
   readonly identifyTries: Uint8Array;
+  /** Payload packets searched for a session inside a proxy handshake, per direction. */
+  readonly innerTries: Uint8Array;
   readonly head: Uint8Array; // HEAD_BYTES per slot and direction
   readonly headLen: Uint8Array;
   readonly entSlot: Int32Array; // histogram in the pool, or -1
   readonly entCount: Uint16Array;
   readonly entValue: Float32Array; // -1 until computed
+  /** Handshake inspector index per slot, -1 when none is attached. */
+  readonly inspector: Int32Array;
+  /** 1 once a slot's inspection finished or was refused: no second try. */
+  readonly inspected: Uint8Array;
+  /** Fingerprints of finished inspections; only flows with a handshake have an entry. */
+  readonly fingerprints: Array<FlowFingerprints | undefined>;
+  readonly inspectors: InspectorPool;
   private readonly pool: Uint16Array;
   private readonly poolFree: Int32Array;
   private poolTop: number;
   /** Samples that could not start because every histogram was in use. */
   entropyPoolExhausted = 0;
 
-  constructor(capacity: number, poolSize: number) {
+  constructor(capacity: number, poolSize: number, inspectorPool: number) {
     const c = capacity;
+    this.inspector = new Int32Array(c).fill(-1);
+    this.inspected = new Uint8Array(c);
+    this.fingerprints = new Array<FlowFingerprints | undefined>(c);
+    this.inspectors = new InspectorPool(inspectorPool);
     this.hash = new Uint32Array(c);
     this.addr = new Uint32Array(c * 8);
     this.clientPort = new Uint16Array(c);
@@ -86,6 +103,7 @@ export class FlowState {
     this.historyLen = new Uint8Array(c);
     this.proto = new Uint8Array(c * 2);
     this.identifyTries = new Uint8Array(c * 2);
+    this.innerTries = new Uint8Array(c * 2);
     this.head = new Uint8Array(c * 2 * HEAD_BYTES);
     this.headLen = new Uint8Array(c * 2);
     this.entSlot = new Int32Array(c * 2).fill(-1);
@@ -125,9 +143,13 @@ export class FlowState {
     this.historyLen[slot] = 0;
     this.proto[d] = 0; this.proto[d + 1] = 0;
     this.identifyTries[d] = 0; this.identifyTries[d + 1] = 0;
+    this.innerTries[d] = 0; this.innerTries[d + 1] = 0;
     this.headLen[d] = 0; this.headLen[d + 1] = 0;
     this.entCount[d] = 0; this.entCount[d + 1] = 0;
     this.entValue[d] = -1; this.entValue[d + 1] = -1;
+    this.inspector[slot] = -1;
+    this.inspected[slot] = 0;
+    this.fingerprints[slot] = undefined;
   }
 
   /** Does the packet belong to this slot's flow, in either direction? */
@@ -171,6 +193,7 @@ export class FlowState {
       this.identifyTries[d]++;
       this.proto[d] = identifyPayload(buf, off, len, p.proto, dir === 0);
     }
+    if (this.inspected[slot] === 0) this.inspect(slot, dir, p, buf, off, len);
     const have = this.headLen[d];
     if (have < HEAD_BYTES) {
       const n = Math.min(HEAD_BYTES - have, len);
@@ -178,6 +201,47 @@ export class FlowState {
       this.headLen[d] = have + n;
     }
     if (this.entValue[d] < 0) this.sampleEntropy(d, buf, off, len);
+  }
+
+  /** Hand the payload to the flow's handshake inspector, attaching one when due. */
+  private inspect(slot: number, dir: number, p: DecodedPacket, buf: Uint8Array, off: number,
+    len: number): void {
+    let i = this.inspector[slot];
+    if (i < 0) {
+      let proto = this.proto[slot * 2 + dir];
+      if (isProxy(proto) || isProxy(this.proto[slot * 2 + (dir ^ 1)])) {
+        // Behind an HTTP CONNECT or SOCKS handshake the real session starts later: look for
+        // a TLS or SSH opening in the next few packets and inspect from there.
+        const d = slot * 2 + dir;
+        if (this.innerTries[d] >= MAX_INNER_TRIES) return;
+        this.innerTries[d]++;
+        proto = identifyPayload(buf, off, len, p.proto, dir === 0);
+      }
+      if (!wantsInspection(proto)) return;
+      i = this.inspectors.acquire(proto);
+      if (i < 0) {
+        this.inspected[slot] = 1;
+        return;
+      }
+      this.inspector[slot] = i;
+    }
+    const ins = this.inspectors.get(i);
+    ins.add(dir, p.tcpSeq, (p.tcpFlags & TCP_FLAG.SYN) !== 0, buf, off, len);
+    if (ins.finished) this.finishInspection(slot);
+  }
+
+  private finishInspection(slot: number): void {
+    const i = this.inspector[slot];
+    this.fingerprints[slot] = this.inspectors.get(i).result();
+    this.inspectors.release(i);
+    this.inspector[slot] = -1;
+    this.inspected[slot] = 1;
+  }
+
+  /** Fingerprints so far: finished ones, or what an inspector still at work has. */
+  fingerprintsOf(slot: number): FlowFingerprints | undefined {
+    const i = this.inspector[slot];
+    return i >= 0 ? this.inspectors.get(i).result() : this.fingerprints[slot];
   }
 
   private accountTcp(slot: number, dir: number, flags: number, hasData: boolean): void {
@@ -243,6 +307,11 @@ export class FlowState {
 
   /** Give back pooled resources when a slot ends. */
   release(slot: number): void {
+    if (this.inspector[slot] >= 0) {
+      this.inspectors.release(this.inspector[slot]);
+      this.inspector[slot] = -1;
+    }
+    this.fingerprints[slot] = undefined;
     for (let d = slot * 2; d < slot * 2 + 2; d++) {
       const h = this.entSlot[d];
       if (h >= 0) {
@@ -284,6 +353,7 @@ export class FlowState {
       entropy: [round(this.entropyNow(d)), round(this.entropyNow(d + 1))],
       entropySample: [this.entCount[d], this.entCount[d + 1]],
       head: [this.headHex(d), this.headHex(d + 1)],
+      fingerprints: this.fingerprintsOf(slot),
     };
   }
 
@@ -292,6 +362,11 @@ export class FlowState {
     return Buffer.from(this.head.buffer, this.head.byteOffset + start, this.headLen[d])
       .toString('hex');
   }
+}
+
+/** Protocols that open a tunnel for another session on the same connection. */
+function isProxy(proto: number): boolean {
+  return proto === PROTO.HTTP || proto === PROTO.SOCKS4 || proto === PROTO.SOCKS5;
 }
 
 /** Ports below this are treated as service ports when guessing a mid-stream flow's client. */

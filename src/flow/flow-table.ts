@@ -26,14 +26,19 @@ export interface FlowTableOptions {
   activeTimeoutSec: number;
   /** Histograms available for entropy sampling at once (each 512 bytes). */
   entropyPool: number;
+  /** Handshakes reassembled at once (each about 33 KiB: two 16 KiB stream buffers). */
+  inspectorPool: number;
 }
 
 export const DEFAULT_FLOW_TABLE: FlowTableOptions = {
   capacity: 262_144,
-  idleTimeoutSec: 120,
+  // Tunnels sit idle for minutes between bursts; cutting them early splits one session
+  // into flows that each look innocent. Five minutes, as Zeek's TCP inactivity default.
+  idleTimeoutSec: 300,
   closedTimeoutSec: 5,
   activeTimeoutSec: 300,
   entropyPool: 32_768,
+  inspectorPool: 2048,
 };
 
 /** Counters of the table's own decisions; every eviction is counted here. */
@@ -69,7 +74,7 @@ export class FlowTable {
     this.opts = opts;
     this.sink = sink;
     const cap = opts.capacity;
-    this.state = new FlowState(cap, opts.entropyPool);
+    this.state = new FlowState(cap, opts.entropyPool, opts.inspectorPool);
     // Twice the capacity, rounded up to a power of two, keeps linear probe chains short.
     let size = 1;
     while (size < cap * 2) size <<= 1;

@@ -2,6 +2,11 @@
 // the tests validate real output against. Field names follow the Elastic Common Schema (ECS
 // 8.x); what ECS has no field for lives under `tunnelhound.*`.
 
+import {
+  ECS_TLS_SCHEMA, EcsTls, TUNNELHOUND_SSH_SCHEMA, TUNNELHOUND_TLS_SCHEMA, TunnelhoundSsh,
+  TunnelhoundTls,
+} from './ecs-fingerprints';
+
 /** One piece of evidence: which signal fired, what was measured, what it was compared with. */
 export interface Evidence {
   /** Stable snake_case signal name, e.g. `protocol_port_mismatch`, `payload_entropy`. */
@@ -57,7 +62,11 @@ export interface EcsDocument {
     packets: number;
     vlan?: { id: string };
   };
+  /** TLS handshake facts and fingerprints (see ecs-fingerprints.ts). */
+  tls?: EcsTls;
   tunnelhound: {
+    tls?: TunnelhoundTls;
+    ssh?: TunnelhoundSsh;
     /** Detection name inside the analytic (alerts only). */
     detection?: string;
     severity_label?: 'low' | 'medium' | 'high';
@@ -166,9 +175,12 @@ export const ECS_JSON_SCHEMA = {
         },
       },
     },
+    tls: ECS_TLS_SCHEMA,
     tunnelhound: {
       type: 'object', additionalProperties: false, required: ['flow'],
       properties: {
+        tls: TUNNELHOUND_TLS_SCHEMA,
+        ssh: TUNNELHOUND_SSH_SCHEMA,
         detection: { type: 'string', pattern: '^[a-z_]+$' },
         severity_label: { enum: ['low', 'medium', 'high'] },
         evidence: {

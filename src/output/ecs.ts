@@ -2,8 +2,9 @@
 
 import { createHash } from 'node:crypto';
 import { FlowRecord } from '../flow/flow-record';
-import { PROTO_NAMES } from '../protocols/identify';
+import { PROTO, PROTO_NAMES } from '../protocols/identify';
 import { Detection } from '../detect/detection';
+import { ecsFingerprints } from './ecs-fingerprints';
 import { EcsDocument } from './ecs-schema';
 
 /** IANA protocol numbers to the ECS `network.transport` names. */
@@ -19,10 +20,16 @@ export function protoName(code: number): string {
   return PROTO_NAMES[code] ?? 'unknown';
 }
 
-/** The protocol of a flow: what the directions identified, if they do not contradict. */
+/**
+ * The protocol of a flow: what the directions identified, if they do not contradict. A
+ * client proxy handshake (SOCKS) answered by the session it opened (the server's TLS) is the
+ * proxy's flow: the carrier is what the port baseline judges.
+ */
 export function flowProtocol(r: FlowRecord): number {
   const [c, s] = r.protoByDir;
-  if (c !== 0 && s !== 0 && c !== s) return 0;
+  if (c !== 0 && s !== 0 && c !== s) {
+    return c === PROTO.SOCKS4 || c === PROTO.SOCKS5 ? c : PROTO.UNKNOWN;
+  }
   return c !== 0 ? c : s;
 }
 
@@ -76,6 +83,10 @@ function base(r: FlowRecord, kind: 'alert' | 'event', id: string): EcsDocument {
     },
   };
   if (r.vlan >= 0) doc.network.vlan = { id: String(r.vlan) };
+  const fp = ecsFingerprints(r.fingerprints);
+  if (fp.tls) doc.tls = fp.tls;
+  if (fp.thTls) doc.tunnelhound.tls = fp.thTls;
+  if (fp.thSsh) doc.tunnelhound.ssh = fp.thSsh;
   return doc;
 }
 

@@ -68,6 +68,7 @@ export class Pipeline {
       ...opts.flowTable,
       capacity: Math.max(1, Math.ceil(opts.flowTable.capacity / opts.workers)),
       entropyPool: Math.max(1, Math.ceil(opts.flowTable.entropyPool / opts.workers)),
+      inspectorPool: Math.max(1, Math.ceil(opts.flowTable.inspectorPool / opts.workers)),
     };
     for (let i = 0; i < opts.workers; i++) {
       const init: ShardInit = { shard: i, flowTable: perShard };
