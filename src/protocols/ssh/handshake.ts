@@ -165,6 +165,9 @@ function parseKexInit(b: Uint8Array, start: number, stop: number): SshKexInit | 
   };
 }
 
+/** WHATWG maps "ascii" to windows-1252, which is ASCII on 0x20-0x7e: all it is given. */
+const ASCII_TEXT = new TextDecoder('ascii');
+
 /**
  * A name-list (RFC 4251 section 5): comma-separated US-ASCII names. Empty names are kept
  * as they are ("a,,b" gives three) so that joining the list with ',' gives back the wire
@@ -172,20 +175,12 @@ function parseKexInit(b: Uint8Array, start: number, stop: number): SshKexInit | 
  */
 function nameList(b: Uint8Array, from: number, to: number, end: number): string[] | undefined {
   if (from === to) return [];
-  const names: string[] = [];
-  let name = '';
   for (let i = from; i < to; i++) {
     const c = u8(b, i, end);
     if (c < 0x20 || c > 0x7e) return undefined;
-    if (c === ASCII.COMMA) {
-      names.push(name);
-      name = '';
-    } else {
-      name += String.fromCharCode(c);
-    }
   }
-  names.push(name);
-  return names;
+  // Every byte in [from, to) was just checked to be printable ASCII below `end`.
+  return ASCII_TEXT.decode(b.subarray(from, to)).split(',');
 }
 
 const HEX_BYTE: readonly string[] = Array.from({ length: 256 }, (_, i) =>

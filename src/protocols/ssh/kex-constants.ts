@@ -12,7 +12,7 @@ export const SSH_VERSION_TEXT = {
   V1: 'SSH-1.',
 } as const;
 
-export const ASCII = { LF: 0x0a, CR: 0x0d, COMMA: 0x2c } as const;
+export const ASCII = { LF: 0x0a, CR: 0x0d } as const;
 
 /** Binary packet header: uint32 packet_length, byte padding_length (RFC 4253 section 6). */
 export const SSH_PACKET_LENGTH_BYTES = 4;
