@@ -101,6 +101,10 @@ t.test('the raw message entry point (QUIC CRYPTO frames carry no records)', (t) 
   t.equal(parseServerHelloMessage(sh, 0, sh.length).status, 'ok');
   t.same(parseServerHelloMessage(hs, 0, hs.length),
     { status: 'invalid', reason: 'not_server_hello' });
+  // A body too short for the 32-byte session id it announces.
+  const short = mutate(sh, 1, [0, 0, 38]);
+  t.same(parseServerHelloMessage(short, 0, short.length),
+    { status: 'invalid', reason: 'truncated_hello' });
   t.end();
 });
 
@@ -144,6 +148,10 @@ t.test('hostile and malformed ClientHellos, by name', (t) => {
     ['truncated_handshake', cat(records(hs.subarray(0, 200), 200), records(hs, 9, 21)),
       'invalid'],
     ['handshake_too_long', records(huge, 16_384), 'invalid'],
+    ['truncated_handshake', cat(records(hs.subarray(0, 200), 200),
+      Uint8Array.from([22, 9, 9, 0, 1, 0])), 'invalid'],
+    ['truncated_handshake', cat(records(hs.subarray(0, 200), 200),
+      Uint8Array.from([22, 3, 3, 0xff, 0xff, 0])), 'invalid'],
   ];
   for (const [reason, bytes, status] of cases) {
     t.same(clientHello(bytes), { status, reason }, reason);
@@ -156,6 +164,14 @@ t.test('hostile and malformed ClientHellos, by name', (t) => {
     t.equal(rec.sni, undefined);
     t.equal(rec.extensions[0], 0);
   }
+  const other = clientHello(mutate(ch, 122, [1]));
+  t.equal(other.status, 'ok');
+  t.equal((other as { record?: { sni?: string } }).record?.sni, undefined,
+    'a ServerName that is not a host_name');
+  const alpnAt = Buffer.from(ch).indexOf(Buffer.from([2, 0x68, 0x32])); // "\x02h2"
+  const badAlpn = clientHello(mutate(ch, alpnAt, [0x20]));
+  t.same((badAlpn as { record?: { alpn: string[] } }).record?.alpn, [],
+    'an ALPN name longer than its list');
   t.same(clientHello(new Uint8Array(0)), { status: 'need-more' });
   t.same(parseTlsClientHello(ch, 5, 0), { status: 'need-more' }, 'empty window');
   t.same(parseTlsClientHello(ch, 0, 9999).status, 'ok', 'window past the array is clamped');
