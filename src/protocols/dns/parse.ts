@@ -29,7 +29,11 @@ export type {
 /** Entries end where the next begins; -1 means parsing stopped (the anomaly is recorded). */
 const STOP = -1;
 
-/** One DNS message filling [off, off + len), e.g. a UDP payload. */
+/**
+ * One DNS message filling [off, off + len), e.g. a UDP payload. Invalid only when the
+ * 12-byte header is not all there; `consumed` ends after the last entry read, so bytes the
+ * counts do not cover (`trailing_bytes`) are not included.
+ */
 export function parseDnsMessage(
   buf: Uint8Array, off: number, len: number,
 ): ParseResult<DnsMessage> {
