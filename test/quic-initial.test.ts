@@ -15,6 +15,7 @@ import { IPPROTO, newDecodedPacket } from '../src/decode/packet';
 import { u16be, u8 } from '../src/protocols/reader';
 import { QUIC_VERSION } from '../src/protocols/quic/constants';
 import type { QuicInitialProfile } from '../src/protocols/quic/constants';
+import type { TlsClientHello } from '../src/protocols/tls/types';
 import {
   QuicInitialKeys, hkdfExpandLabel, hkdfExtract, quicInitialProfile,
 } from '../src/protocols/quic/crypto';
@@ -22,6 +23,8 @@ import {
   QUIC_INITIAL_INVALID, QuicInitialAssembler, decodePacketNumber, isQuicLongHeaderInitial,
 } from '../src/protocols/quic/initial';
 import { QUIC_FRAME_ERROR } from '../src/protocols/quic/frames';
+import { parseQuicClientHello, quicClientHello } from '../src/protocols/quic/client-hello';
+import { ja4 } from '../src/fingerprints/ja4';
 
 function hex(text: string): Uint8Array {
   return Uint8Array.from(Buffer.from(text.replace(/\s+/g, ''), 'hex'));
@@ -183,6 +186,16 @@ t.test('RFC 9369 A: v2 keys and the sample v2 client Initial', async (t) => {
   const r = a.push(RFC9369_A2_PROTECTED, 0, RFC9369_A2_PROTECTED.length);
   t.equal(r.status === 'ok' && toHex(r.record), toHex(A2_CLIENT_HELLO));
   t.equal(a.version, QUIC_VERSION.V2);
+});
+
+t.test('the sample ClientHello through the TLS parser', async (t) => {
+  const ch = quicClientHello(A2_CLIENT_HELLO);
+  t.equal(ch?.sni, 'example.com');
+  t.same(ch?.alpn, ['alpn']);
+  t.same(ch?.ciphers, [0x1301, 0x1302]);
+  t.same(parseQuicClientHello(A2_CLIENT_HELLO.subarray(0, 100)),
+    { status: 'invalid', reason: 'client_hello_incomplete' });
+  t.equal(quicClientHello(Uint8Array.of(2, 0, 0, 0)), undefined);
 });
 
 t.test('salts by version, packet number recovery', async (t) => {
@@ -584,6 +597,11 @@ function sniOf(ch: Uint8Array): string | undefined {
   return undefined;
 }
 
+/** A JA4 without JA4_a's ALPN characters (positions 8 and 9). */
+function sansAlpn(ja4: string): string {
+  return ja4.slice(0, 8) + ja4.slice(10);
+}
+
 interface RefFlow {
   ref: string;
   file: string;
@@ -652,6 +670,7 @@ t.test('corpus: every QUIC flow reassembles and names the SNI the references saw
       ...names.filter((n) => n.endsWith('.zeek.quic.log')).flatMap(zeekRefs),
     ];
     const tally = new Map<string, { agree: number; total: number }>();
+    const ja4Tally = new Map<string, { agree: number; total: number; agreeSansAlpn: number }>();
     const outOfScope: string[] = [];
     for (const ref of refs) {
       const flow = ours.get(`${ref.file} ${ref.key}`);
@@ -669,6 +688,20 @@ t.test('corpus: every QUIC flow reassembles and names the SNI the references saw
         t.comment(`disagree ${ref.ref} ${ref.file} ${ref.key}: reference sni ${ref.sni}, ` +
           `ours ${flow?.status ?? 'no flow'} sni ${sni}`);
       }
+      if (ref.ja4 === undefined) continue;
+      const j = ja4Tally.get(ref.ref) ?? { agree: 0, total: 0, agreeSansAlpn: 0 };
+      ja4Tally.set(ref.ref, j);
+      j.total++;
+      const ch = flow?.clientHello === undefined ? undefined : quicClientHello(flow.clientHello);
+      const mine = ch === undefined ? undefined : ja4(ch, 'q').ja4;
+      if (mine === ref.ja4) {
+        j.agree++;
+      } else {
+        t.comment(`disagree ja4 ${ref.ref} ${ref.file} ${ref.key}: reference ${ref.ja4}, ` +
+          `ours ${mine} (first ALPN ${JSON.stringify(ch?.alpn[0])})`);
+      }
+      // JA4_a's last two characters are the ALPN ones; everything else compared apart.
+      if (mine !== undefined && sansAlpn(mine) === sansAlpn(ref.ja4)) j.agreeSansAlpn++;
     }
     for (const line of outOfScope) t.comment(`not compared (not IETF QUIC): ${line}`);
     let agree = 0;
@@ -680,7 +713,18 @@ t.test('corpus: every QUIC flow reassembles and names the SNI the references saw
     }
     t.ok(total >= 40, `reference QUIC flows found (${total})`);
     t.ok(agree / total >= 0.99, `SNI agreement ${agree}/${total}`);
-
+    // nDPI's JA4 takes its ALPN characters otherwise than the JA4 spec's "first and last
+    // alphanumeric characters of the first ALPN value" (hq-29 gives h9, not hq); FoxIO's own
+    // implementation and Suricata follow the spec. So nDPI is held to the rest of the string.
+    for (const [ref, c] of ja4Tally) {
+      t.comment(`JA4 agreement with ${ref}: ${c.agree}/${c.total} ` +
+        `(${c.agreeSansAlpn}/${c.total} without the two ALPN characters)`);
+      if (ref === 'ndpi') {
+        t.equal(c.agreeSansAlpn, c.total, 'nDPI: JA4 agrees outside the ALPN characters');
+      } else {
+        t.ok(c.total >= 40 && c.agree / c.total >= 0.99, `${ref} JA4 ${c.agree}/${c.total}`);
+      }
+    }
     // Flows no reference names still open; Suricata's checks on two captures hold too.
     const opened = [...ours.values()].filter((f) => f.status === 'ok').length;
     t.comment(`QUIC client flows opened across the corpus: ${opened}/${ours.size}`);
@@ -688,8 +732,29 @@ t.test('corpus: every QUIC flow reassembles and names the SNI the references saw
     const suricataJa4 = [...ours.entries()].filter(([k]) =>
       k.startsWith('suricata-verify__ja4-quic__input.pcap '));
     t.equal(suricataJa4.length, 11, 'suricata ja4-quic: 11 QUIC connections');
+    // suricata-verify ja4-quic/test.yaml: all 11 quic events carry this quic.ja4.
+    const suricataExpected = 'q13d0310h3_55b375c5d22e_cd85d2d88918';
+    const suricataOurs = suricataJa4.map(([, f]) =>
+      f.clientHello && ja4(quicClientHello(f.clientHello) as TlsClientHello, 'q').ja4);
+    t.comment(`JA4 agreement with suricata-verify: ` +
+      `${suricataOurs.filter((j) => j === suricataExpected).length}/${suricataOurs.length}`);
+    t.same(suricataOurs, suricataOurs.map(() => suricataExpected));
     const v2 = [...ours.entries()].filter(([k]) =>
       k.startsWith('suricata-verify__quic-v2-ja3__input.pcap '));
     t.equal(v2.length, 1);
     t.equal(v2[0]?.[1].version, QUIC_VERSION.V2, 'suricata quic-v2-ja3 is QUIC v2');
+    // quic-v2-ja3/test.yaml: extensions[0] is status_request (5), extensions[6] ALPN h3.
+    const v2ch = v2[0]?.[1].clientHello;
+    const parsed = v2ch === undefined ? undefined : quicClientHello(v2ch);
+    t.equal(parsed?.extensions[0], 5);
+    t.equal(parsed?.extensions[6], 16);
+    t.same(parsed?.alpn, ['h3']);
+    // The TLS parser and the independent SNI reader above agree on every flow.
+    for (const [key, f] of ours) {
+      if (f.clientHello === undefined) continue;
+      const r = parseQuicClientHello(f.clientHello);
+      if (r.status !== 'ok' || r.record.sni !== sniOf(f.clientHello)) {
+        t.fail(`${key}: parser ${JSON.stringify(r)} vs ${sniOf(f.clientHello)}`);
+      }
+    }
   });
