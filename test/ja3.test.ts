@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
+import { hexDigest, streamedHexDigest } from '../src/fingerprints/digest';
 import { ja3, ja3s } from '../src/fingerprints/ja3';
 import { tlsFingerprints } from '../src/fingerprints/tls';
 import { parseTlsClientHello, parseTlsServerFlight } from '../src/protocols/tls/handshake';
@@ -25,6 +26,13 @@ function flight(b: Uint8Array): TlsServerHello {
   if (r.status !== 'ok') throw new Error(JSON.stringify(r));
   return r.record;
 }
+
+t.test('both digest paths give the same hex', (t) => {
+  for (const alg of ['md5', 'sha256'] as const) {
+    t.equal(hexDigest(alg, '771,4865,51-43'), streamedHexDigest(alg, '771,4865,51-43'), alg);
+  }
+  t.end();
+});
 
 t.test('fixtures: values nDPI reports for the same handshake', (t) => {
   t.equal(ja3(hello(F.SELFSIGNED_CLIENT_HELLO)).ja3, '2a26b1a62e40d25d4de3babc9d532f30');

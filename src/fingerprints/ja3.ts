@@ -2,8 +2,8 @@
 // parsed ClientHello or ServerHello. Pure functions of the records; GREASE (RFC 8701) is
 // already gone from them, as JA3 requires.
 
-import { createHash } from 'node:crypto';
 import type { TlsClientHello, TlsServerHello } from '../protocols/tls/types';
+import { hexDigest } from './digest';
 
 /**
  * SSLVersion,Ciphers,Extensions,EllipticCurves,EllipticCurvePointFormats: decimal values,
@@ -25,5 +25,5 @@ export function ja3s(sh: TlsServerHello): { ja3s: string; ja3s_full: string } {
 }
 
 function md5(s: string): string {
-  return createHash('md5').update(s).digest('hex');
+  return hexDigest('md5', s);
 }

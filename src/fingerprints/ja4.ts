@@ -5,11 +5,11 @@
 //   c: truncated SHA-256 of the sorted extensions (SNI and ALPN removed) '_' signature algs
 // GREASE is already gone from the record (the spec: ignore GREASE wherever it appears).
 
-import { createHash } from 'node:crypto';
 import { isAlpha, isDigit } from '../protocols/reader';
 import { TLS_EXTENSION, TLS_VERSION } from '../protocols/tls/constants';
 import { highestOfferedVersion } from '../protocols/tls/client-hello';
 import type { TlsClientHello } from '../protocols/tls/types';
+import { hexDigest } from './digest';
 
 /** Version codes of JA4_a (spec, "TLS and DTLS Version"); anything else is "00". */
 const JA4_VERSION: Readonly<Record<number, string>> = {
@@ -32,15 +32,14 @@ export function ja4(ch: TlsClientHello, transport: Ja4Transport): { ja4: string;
   const a = transport + ja4Version(ch) + ja4Sni(ch) + count2(ch.ciphers.length) +
     count2(ch.extensions.length) + ja4Alpn(ch.alpn);
 
-  // Ciphers as 4-digit lower-case hex, sorted; fixed width makes string order hex order.
-  const ciphers = ch.ciphers.map(hex4).sort().join(',');
+  // Ciphers as 4-digit lower-case hex, sorted: fixed width makes numeric order hex order.
+  const ciphers = hexList(Uint16Array.from(ch.ciphers).sort());
   // SNI and ALPN are left out of the extension list: section a already shows them, and
   // leaving them out keeps c the same whether the client dials a name or an address.
-  const extensions = ch.extensions
-    .filter((e) => e !== TLS_EXTENSION.SERVER_NAME && e !== TLS_EXTENSION.ALPN)
-    .map(hex4).sort().join(',');
+  const extensions = hexList(Uint16Array.from(ch.extensions.filter(
+    (e) => e !== TLS_EXTENSION.SERVER_NAME && e !== TLS_EXTENSION.ALPN)).sort());
   // Signature algorithms follow in wire order; with none, the string has no underscore.
-  const sigs = ch.signatureAlgorithms.map(hex4).join(',');
+  const sigs = hexList(ch.signatureAlgorithms);
   const c = sigs === '' ? extensions : `${extensions}_${sigs}`;
 
   return {
@@ -86,11 +85,21 @@ function isAlphanumeric(c: number): boolean {
   return isDigit(c) || isAlpha(c);
 }
 
-function hex4(v: number): string {
-  return v.toString(16).padStart(4, '0');
+const HEX_DIGITS = '0123456789abcdef';
+
+/** Values as comma-separated 4-digit lower-case hex (a hot path: no padStart, no map). */
+function hexList(values: ArrayLike<number>): string {
+  let s = '';
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (i > 0) s += ',';
+    s += HEX_DIGITS[(v >> 12) & 15] + HEX_DIGITS[(v >> 8) & 15] + HEX_DIGITS[(v >> 4) & 15] +
+      HEX_DIGITS[v & 15];
+  }
+  return s;
 }
 
 function hash12(s: string): string {
   if (s === '') return JA4_EMPTY_HASH;
-  return createHash('sha256').update(s).digest('hex').slice(0, JA4_HASH_CHARS);
+  return hexDigest('sha256', s).slice(0, JA4_HASH_CHARS);
 }
