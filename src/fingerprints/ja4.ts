@@ -50,7 +50,8 @@ export function ja4(ch: TlsClientHello, transport: Ja4Transport): { ja4: string;
 
 /**
  * The highest supported_versions entry when that extension is present, else the
- * ClientHello's version field; the record layer's version is ignored.
+ * ClientHello's version field; the record layer's version is ignored. An extension that
+ * held only GREASE counts as absent.
  */
 function ja4Version(ch: TlsClientHello): string {
   return JA4_VERSION[highestOfferedVersion(ch)] ?? JA4_UNKNOWN_VERSION;

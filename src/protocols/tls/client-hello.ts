@@ -15,6 +15,8 @@ import type { TlsClientHello } from './types';
 
 /**
  * Parses one ClientHello handshake message; `buf` at its header (type 1, u24 length).
+ * gap: DTLS handshake headers carry three more fields (RFC 9147 section 5.2), so a DTLS
+ * ClientHello needs its own framing before it can come here.
  * need-more until the whole message is present; `consumed` is header plus body.
  */
 export function parseClientHelloMessage(

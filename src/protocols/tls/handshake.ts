@@ -118,6 +118,8 @@ function findHandshakeStart(
   if (first < 0) return NEED_MORE;
   if (first === TLS_CONTENT_TYPE.HANDSHAKE) return off;
   // SSLv2 record header: high bit set, then msg_type 1 (RFC 5246 appendix E.2).
+  // gap: such hellos are named, not parsed, so they get no JA3 or JA4; clients that still
+  // send them are rare and the fingerprint tools disagree on how to read them.
   if ((first & 0x80) !== 0 && u8(buf, off + 2, end) === SSL2_MSG_CLIENT_HELLO) {
     return invalid('sslv2_client_hello');
   }
