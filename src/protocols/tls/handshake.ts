@@ -35,8 +35,8 @@ interface HandshakeRun {
 
 /**
  * Client stream from its first byte: the first ClientHello, after a proxy or STARTTLS
- * preamble if there is one. need-more until it is complete;
- * `consumed` reaches the end of the record holding its last byte.
+ * preamble if there is one. need-more until it is complete; `consumed` reaches the end of
+ * the record holding its last byte.
  */
 export function parseTlsClientHello(
   buf: Uint8Array, off: number, len: number,
