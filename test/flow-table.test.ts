@@ -128,3 +128,19 @@ t.test('the index stays consistent under heavy churn (backward-shift deletion)',
   const ports = new Set(flushed.map((r) => r.clientPort));
   t.equal(ports.size, flushed.length, 'no flow duplicated by a failed lookup');
 });
+
+t.test('a new SYN on a closed connection\'s ports starts a new flow', async (t) => {
+  const { records, feed, tbl } = table();
+  const c = { src: '10.0.0.1', dst: '10.0.0.2', sport: 40000, dport: 80 };
+  const s = { src: '10.0.0.2', dst: '10.0.0.1', sport: 80, dport: 40000 };
+  feed(packet({ ...c, flags: TCP_FLAG.SYN }), 1);
+  feed(packet({ ...c, flags: TCP_FLAG.FIN | TCP_FLAG.ACK }), 2);
+  feed(packet({ ...s, flags: TCP_FLAG.FIN | TCP_FLAG.ACK }), 2);
+  feed(packet({ ...c, flags: TCP_FLAG.SYN }), 3);
+  feed(packet({ ...s, flags: TCP_FLAG.SYN | TCP_FLAG.ACK }), 3);
+  tbl.flush();
+  t.equal(records.length, 2);
+  t.same(records.map((r) => r.reason), ['closed', 'flush']);
+  t.same(records.map((r) => r.history), ['SAFaf', 'Sh']);
+  t.same(records[1].packets, [1, 1]);
+});

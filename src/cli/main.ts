@@ -2,6 +2,7 @@
 //   0 done, 1 runtime failure (unreadable capture, worker crash), 2 usage or config error.
 
 import os from 'node:os';
+import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_CONFIG } from '../config/defaults';
 import { ConfigError, loadConfig } from '../config/load';
@@ -9,6 +10,11 @@ import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, UsageError } from './errors';
 import { live } from './live';
 import { makeLogger } from './log';
 import { replay } from './replay';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const VERSION: string = require(path.join(__dirname, '../../../package.json')).version;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 function intOption(name: string, min: number, max: number) {
   return (v: string): number => {
@@ -33,12 +39,26 @@ function common(cmd: Command): Command {
     .option('--bpf <expr>', 'BPF filter applied by libpcap')
     .addOption(new Option('--workers <n>', 'shard worker threads (0 = inline)')
       .argParser(intOption('--workers', 0, 256)).default(defaultWorkers()))
-    .option('--log-level <level>', 'pino log level on standard error', 'warn');
+    .addOption(logLevelOption());
+}
+
+function logLevelOption(): Option {
+  return new Option('--log-level <level>', 'pino log level on standard error')
+    .choices(LOG_LEVELS).default('warn');
+}
+
+/** Two outputs sharing one file would interleave into invalid lines. */
+function checkDistinctOutputs(o: { alerts?: string; flows?: string }): void {
+  if (o.flows !== undefined && o.alerts !== '-' && o.alerts === o.flows) {
+    throw new UsageError(`--alerts and --flows name the same file (${o.flows}); ` +
+      'each output needs its own');
+  }
 }
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('tunnelhound')
     .description('find protocol tunnels in network traffic (MITRE ATT&CK T1572)')
+    .version(VERSION)
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   let result: Promise<unknown> | null = null;
@@ -48,6 +68,7 @@ export async function main(argv: string[]): Promise<number> {
     .argument('<capture...>', 'capture files (pcap, nanosecond pcap, pcapng)'))
     .option('--no-progress', 'no progress bar even on a terminal')
     .action((files: string[], o) => {
+      checkDistinctOutputs(o);
       const log = makeLogger(o.logLevel);
       const config = loadConfig(o.config);
       result = replay({
@@ -62,7 +83,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--bpf <expr>', 'BPF filter applied by libpcap')
     .addOption(new Option('--workers <n>', 'shard worker threads (0 = inline)')
       .argParser(intOption('--workers', 0, 256)).default(defaultWorkers()))
-    .option('--log-level <level>', 'pino log level on standard error', 'warn')
+    .addOption(logLevelOption())
     .action((files: string[], o) => {
       result = replay({
         files, config: DEFAULT_CONFIG, workers: o.workers, fingerprints: '-', bpf: o.bpf,
@@ -79,6 +100,7 @@ export async function main(argv: string[]): Promise<number> {
       .argParser(intOption('--buffer-size', 65536, 2 ** 31 - 1)).default(32 * 1024 * 1024))
     .option('--no-promiscuous', 'do not put the interface in promiscuous mode')
     .action((o) => {
+      checkDistinctOutputs(o);
       const log = makeLogger(o.logLevel);
       const config = loadConfig(o.config);
       result = live({
@@ -106,6 +128,8 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT_OK;
   } catch (err) {
     const e = err as Error & { code?: string };
+    // The reader of our output went away (`| head`): nothing is wrong, nothing to say.
+    if (e.code === 'ERR_OUTPUT_CLOSED') return EXIT_OK;
     process.stderr.write(`tunnelhound: ${e.message}\n`);
     return e.code === 'ERR_CAPTURE_ARG' || e.code === 'ERR_CAPTURE_FILTER'
       ? EXIT_USAGE : EXIT_RUNTIME;

@@ -2,7 +2,7 @@
 
 import fs from 'node:fs';
 import { SingleBar } from 'cli-progress';
-import { PcapHandle } from '../capture/pcap';
+import { CaptureError, PcapHandle } from '../capture/pcap';
 import { TunnelhoundConfig } from '../config/defaults';
 import { Logger } from './log';
 import { Sensor, SensorSummary, summaryLine } from './sensor';
@@ -22,57 +22,91 @@ export interface ReplayOptions {
   log: Logger;
 }
 
-/** Open every file once up front, so a typo in the last one fails before any work is done. */
-function checkFiles(files: string[], bpf: string | undefined): number {
+/**
+ * Open every capture before any work, so a typo in the last one fails at once. Each is opened
+ * exactly once: a FIFO or standard output of another program can only be read one time.
+ */
+function openAll(files: string[], bpf: string | undefined): PcapHandle[] {
+  const handles: PcapHandle[] = [];
+  try {
+    for (const f of files) {
+      const h = PcapHandle.openFile(f);
+      handles.push(h);
+      if (bpf !== undefined) h.setFilter(bpf);
+    }
+  } catch (err) {
+    for (const h of handles) h.close();
+    throw err;
+  }
+  return handles;
+}
+
+/** Bytes of the regular files among the captures (pipes have no size): the progress total. */
+function totalSize(files: string[]): number {
   let total = 0;
   for (const f of files) {
-    const h = PcapHandle.openFile(f);
     try {
-      if (bpf !== undefined) h.setFilter(bpf);
-    } finally {
-      h.close();
+      const st = fs.statSync(f);
+      if (st.isFile()) total += st.size;
+    } catch {
+      // "-" (standard input) and the like: no size to show.
     }
-    total += fs.statSync(f).size;
   }
   return total;
 }
 
 export async function replay(opts: ReplayOptions): Promise<SensorSummary> {
-  const totalBytes = checkFiles(opts.files, opts.bpf);
+  const handles = openAll(opts.files, opts.bpf);
+  const totalBytes = totalSize(opts.files);
   const started = process.hrtime.bigint();
-  const sensor = new Sensor({
-    config: opts.config, workers: opts.workers, alerts: opts.alerts, flows: opts.flows,
-    fingerprints: opts.fingerprints,
-  });
-  const bar = opts.progress
+  let sensor: Sensor;
+  try {
+    sensor = new Sensor({
+      config: opts.config, workers: opts.workers, alerts: opts.alerts, flows: opts.flows,
+      fingerprints: opts.fingerprints,
+    });
+  } catch (err) {
+    for (const h of handles) h.close();
+    throw err;
+  }
+  const bar = opts.progress && totalBytes > 0
     ? new SingleBar({ stream: process.stderr, format: 'replay [{bar}] {percentage}% | ' +
       '{value}/{total} bytes | {packets} packets', hideCursor: true })
     : null;
   bar?.start(totalBytes, 0, { packets: 0 });
   const buf = new Uint8Array(new ArrayBuffer(READ_BUFFER_BYTES));
   let consumed = 0;
+  // A capture cut short (tcpdump killed mid-write) is common: what was read still counts, so
+  // the flows are flushed and reported before the failure is.
+  let readFailure: CaptureError | null = null;
   try {
-    for (const file of opts.files) {
-      const h = PcapHandle.openFile(file);
-      try {
-        if (opts.bpf !== undefined) h.setFilter(opts.bpf);
-        const link = h.datalink();
-        opts.log.debug({ file, linktype: link.type, linkname: link.name }, 'replay file');
-        for (;;) {
-          const r = h.readBatch(buf);
-          if (r.bytes > 0) await sensor.pipeline.feed(buf, r.bytes, link.type);
-          await sensor.drain();
-          // Record bytes approximate file bytes well enough for a progress bar.
-          consumed += r.bytes;
-          bar?.update(Math.min(consumed, totalBytes), { packets: sensor.pipeline.totalPackets });
-          if (r.eof) break;
+    for (let i = 0; i < handles.length; i++) {
+      const h = handles[i];
+      const link = h.datalink();
+      opts.log.debug({ file: opts.files[i], linktype: link.type, linkname: link.name },
+        'replay file');
+      for (;;) {
+        let r;
+        try {
+          r = h.readBatch(buf);
+        } catch (err) {
+          readFailure ??= new CaptureError('ERR_CAPTURE_READ',
+            `capture ${opts.files[i]}: ${(err as Error).message}; flows read so far are reported`);
+          opts.log.info({ file: opts.files[i], err: (err as Error).message }, 'capture read failed');
+          break;
         }
-      } finally {
-        h.close();
+        if (r.bytes > 0) await sensor.pipeline.feed(buf, r.bytes, link.type);
+        await sensor.drain();
+        // Record bytes approximate file bytes well enough for a progress bar.
+        consumed += r.bytes;
+        bar?.update(Math.min(consumed, totalBytes), { packets: sensor.pipeline.totalPackets });
+        if (r.eof) break;
       }
+      h.close();
     }
   } catch (err) {
     bar?.stop();
+    for (const h of handles) h.close();
     await sensor.pipeline.destroy();
     throw err;
   }
@@ -83,5 +117,6 @@ export async function replay(opts: ReplayOptions): Promise<SensorSummary> {
   opts.log.info({ summary: { ...summary, shards: undefined }, elapsedSec: elapsed },
     'replay done');
   process.stderr.write(summaryLine(summary, elapsed) + '\n');
+  if (readFailure !== null) throw readFailure;
   return summary;
 }

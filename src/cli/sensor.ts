@@ -35,11 +35,11 @@ export class Sensor {
 
   constructor(opts: SensorOptions) {
     this.engine = new DetectionEngine(opts.config);
-    const writer = (target: string | undefined) =>
-      (target === undefined ? null : new NdjsonWriter(target));
-    this.alertWriter = writer(opts.alerts);
-    this.flowWriter = writer(opts.flows);
-    this.fingerprintWriter = writer(opts.fingerprints);
+    const writer = (target: string | undefined, what: string) =>
+      (target === undefined ? null : new NdjsonWriter(target, what));
+    this.alertWriter = writer(opts.alerts, 'alerts');
+    this.flowWriter = writer(opts.flows, 'flow records');
+    this.fingerprintWriter = writer(opts.fingerprints, 'fingerprints');
     this.pipeline = new Pipeline({
       workers: opts.workers,
       flowTable: opts.config.flowTable,
@@ -65,9 +65,10 @@ export class Sensor {
 
   async finish(): Promise<SensorSummary> {
     const stats = await this.pipeline.finish();
-    await this.alertWriter?.close();
-    await this.flowWriter?.close();
-    await this.fingerprintWriter?.close();
+    // Close every writer even when one fails, then report the first failure.
+    const closing = await Promise.allSettled([this.alertWriter?.close(),
+      this.flowWriter?.close(), this.fingerprintWriter?.close()]);
+    for (const c of closing) if (c.status === 'rejected') throw c.reason;
     return {
       ...stats,
       flows: this.flowsEnded,
@@ -82,8 +83,9 @@ export function summaryLine(s: SensorSummary, elapsedSec: number): string {
   const skipped = Object.entries(s.skipped);
   const skippedTotal = skipped.reduce((a, [, v]) => a + v, 0);
   const skippedText = skipped.length === 0 ? '0 skipped'
-    : `${skippedTotal} skipped (${skipped.map(([k, v]) => `${k} ${v}`).join(', ')})`;
-  const evicted = s.shards.reduce((a, sh) => a + (sh.table?.evictedCapacity ?? 0), 0);
+    : `${skippedTotal} skipped or malformed ` +
+      `(${skipped.map(([k, v]) => `${k} ${v}`).join(', ')})`;
+  const evicted = s.shards.reduce((a, sh) => a + sh.table.evictedCapacity, 0);
   const pps = elapsedSec > 0 ? Math.round(s.packets / elapsedSec) : 0;
   return `tunnelhound: ${s.packets} packets, ${s.bytes} bytes, ${s.flows} flows, ` +
     `${s.alerts} alerts, ${skippedText}, ${evicted} evicted, ${elapsedSec.toFixed(2)} s, ` +

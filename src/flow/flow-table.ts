@@ -110,6 +110,13 @@ export class FlowTable {
       return;
     }
     let slot = this.lookup(p, hash);
+    if (slot >= 0 && this.state.isClosed(slot) && p.proto === IPPROTO.TCP &&
+      (p.tcpFlags & (TCP_FLAG.SYN | TCP_FLAG.ACK)) === TCP_FLAG.SYN) {
+      // A fresh SYN on a finished connection's ports is a new connection (port reuse).
+      this.counters.endedClosed++;
+      this.end(slot, 'closed');
+      slot = -1;
+    }
     if (slot < 0) slot = this.insert(p, hash, ts);
     const st = this.state;
     // Even a flow's first packet may come from the server (a SYN-ACK seen first).
@@ -128,13 +135,13 @@ export class FlowTable {
     this.expire();
   }
 
-  /** End every flow (end of capture or shutdown). */
+  /** End every flow (end of capture or shutdown); connections already closed say so. */
   flush(): void {
-    for (let list = 0; list < 2; list++) {
+    for (const [list, reason] of [[LIST_CLOSED, 'closed'], [LIST_ACTIVE, 'flush']] as const) {
       let s = this.lru.head(list);
       while (s !== NIL) {
         const next = this.lru.next[s];
-        this.end(s, 'flush');
+        this.end(s, reason);
         s = next;
       }
     }

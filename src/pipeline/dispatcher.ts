@@ -13,7 +13,7 @@ import { FlowRecord } from '../flow/flow-record';
 import { flowHashOf } from '../flow/flow-hash';
 import { FlowTableOptions } from '../flow/flow-table';
 import { FromShard, ShardInit, ToShard } from './messages';
-import { ShardProcessor, ShardStats } from './shard-processor';
+import { ShardProcessor, ShardStats, wireLength } from './shard-processor';
 
 /** Bytes per shard batch: transfers below about 256 KiB cost more than they carry. */
 export const SHARD_BATCH_BYTES = 256 * 1024;
@@ -103,7 +103,7 @@ export class Pipeline {
     const words = new Uint32Array(buf.buffer, buf.byteOffset, bytes >>> 2);
     for (let off = 0; off + RECORD_HEADER_BYTES <= bytes;) {
       const caplen = words[off >>> 2];
-      this.bytes += words[(off >>> 2) + 1];
+      this.bytes += wireLength(caplen, words[(off >>> 2) + 1]);
       const sec = words[(off >>> 2) + 2];
       if (sec >= this.nextTickSec && this.inline === null) {
         // Packet time moved on: shards with little traffic of their own must still see the
@@ -162,10 +162,9 @@ export class Pipeline {
       this.throwIfFailed();
       await Promise.all(this.shards.map((s) => s.worker.terminate()));
     }
-    const skipped = this.skipped.toObject();
-    for (const s of shards) for (const [k, v] of Object.entries(s.anomalies)) {
-      skipped[k] = (skipped[k] ?? 0) + v;
-    }
+    // Each packet is decoded for its anomalies exactly once: by the dispatcher when shards
+    // run in workers (they see it again, but only to find its flow), inline otherwise.
+    const skipped = this.inline !== null ? shards[0].anomalies : this.skipped.toObject();
     return { packets: this.packets, bytes: this.bytes, skipped, shards };
   }
 

@@ -8,6 +8,18 @@ import { FlowEndReason, FlowRecord } from '../flow/flow-record';
 import { flowHashOf } from '../flow/flow-hash';
 import { FlowTable, FlowTableCounters, FlowTableOptions } from '../flow/flow-table';
 
+/** Largest frame any link carries (64 KiB IP plus headers, with room for jumbo offload). */
+export const MAX_WIRE_LENGTH = 262_144;
+
+/**
+ * The frame's length on the wire as the record header claims it, made sane: never below
+ * what was captured, never beyond any real frame (a corrupt header must not add gigabytes).
+ */
+export function wireLength(caplen: number, origlen: number): number {
+  if (origlen < caplen) return caplen;
+  return origlen > MAX_WIRE_LENGTH ? caplen : origlen;
+}
+
 export interface ShardStats {
   shard: number;
   packets: number;
@@ -41,7 +53,7 @@ export class ShardProcessor {
     while (off + RECORD_HEADER_BYTES <= bytes) {
       const w = off >>> 2;
       const caplen = words[w];
-      const origlen = words[w + 1];
+      const origlen = wireLength(caplen, words[w + 1]);
       const ts = words[w + 2] + words[w + 3] / 1e9;
       const data = off + RECORD_HEADER_BYTES;
       this.packets++;
