@@ -127,6 +127,12 @@ t.test('config errors name the key, the value and the rule', async (t) => {
   t.throws(() => configFrom({ ProtocolBaseline: { '443': ['tls'] } }),
     { name: 'ConfigError', code: 'ERR_CONFIG',
       message: /config key ProtocolBaseline.443: key must match pattern/ });
+  t.throws(() => configFrom({ ProtocolBaseline: { 'tcp/8443': 'tls' } }),
+    /config key ProtocolBaseline.tcp\/8443: value "tls" must be array/);
+  t.throws(() => configFrom({ ProtocolBaseline: { 'tcp/99999': ['tls'] } }),
+    /ProtocolBaseline.tcp\/99999: port 99999 must be <= 65535/);
+  t.throws(() => configFrom({ ProtocolBaseline: { 'tcp/70': ['gopher'] } }),
+    /ProtocolBaseline.tcp\/70: value "gopher" must be one of the identified protocols/);
   const cfg = configFrom({ rules: { sshAsymmetry: { minDurationSec: 30 } } });
   t.equal(cfg.rules.sshAsymmetry.minDurationSec, 30);
   t.equal(cfg.rules.sshAsymmetry.minPayloadBytes, 1_000_000, 'unset keys keep defaults');

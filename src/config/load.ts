@@ -5,6 +5,7 @@
 
 import fs from 'node:fs';
 import Ajv, { ErrorObject } from 'ajv';
+import { PROTO_NAMES } from '../protocols/identify';
 import { DEFAULT_CONFIG, TunnelhoundConfig } from './defaults';
 
 export class ConfigError extends Error {
@@ -58,12 +59,16 @@ export const CONFIG_SCHEMA = {
 
 const validate = new Ajv({ allErrors: true }).compile(CONFIG_SCHEMA);
 
+/** JSON Pointer segments, unescaped (RFC 6901: ~1 is '/', ~0 is '~'). */
+function pointerParts(pointer: string): string[] {
+  return pointer.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
 function describe(e: ErrorObject, doc: unknown): string {
-  const key = e.instancePath.replace(/^\//, '').replace(/\//g, '.') || '(top level)';
+  const parts = pointerParts(e.instancePath);
+  const key = parts.join('.') || '(top level)';
   let value: unknown = doc;
-  for (const part of e.instancePath.split('/').slice(1)) {
-    value = (value as Record<string, unknown> | undefined)?.[part];
-  }
+  for (const part of parts) value = (value as Record<string, unknown> | undefined)?.[part];
   if (e.propertyName !== undefined) {
     return `config key ${key}.${e.propertyName}: key ${e.message}`;
   }
@@ -83,8 +88,31 @@ function merge<T>(base: T, over: unknown): T {
   return out as T;
 }
 
+/** Rules JSON Schema cannot say: port range and known protocol names in ProtocolBaseline. */
+function checkBaseline(doc: unknown): string[] {
+  const baseline = (doc as { ProtocolBaseline?: Record<string, unknown> }).ProtocolBaseline;
+  if (baseline === undefined) return [];
+  const problems: string[] = [];
+  const known = PROTO_NAMES.filter((n) => n !== 'unknown');
+  for (const [k, list] of Object.entries(baseline)) {
+    const port = Number(k.split('/')[1]);
+    if (port > 65535) {
+      problems.push(`config key ProtocolBaseline.${k}: port ${port} must be <= 65535`);
+    }
+    for (const name of list as string[]) {
+      if (!known.includes(name)) {
+        problems.push(`config key ProtocolBaseline.${k}: value ${JSON.stringify(name)} must ` +
+          `be one of the identified protocols (${known.join(', ')})`);
+      }
+    }
+  }
+  return problems;
+}
+
 /** Validate an already-parsed config object and merge it over the defaults. */
 export function configFrom(doc: unknown): TunnelhoundConfig {
+  const extra = validate(doc) ? checkBaseline(doc) : [];
+  if (extra.length > 0) throw new ConfigError(extra.join('; '));
   if (!validate(doc)) {
     // ajv reports a bad property name twice (the pattern, then "property name must be
     // valid"); the first says it all.
