@@ -16,6 +16,7 @@ export type ToShard =
   | { type: 'flush' };
 
 export type FromShard =
+  | { type: 'records'; records: FlowRecord[] }
   | { type: 'batch-done'; buf: ArrayBuffer; records: FlowRecord[] }
   | { type: 'tick-done'; records: FlowRecord[] }
   | { type: 'flushed'; records: FlowRecord[]; stats: ShardStats };

@@ -6,8 +6,19 @@ import { FromShard, ShardInit, ToShard } from './messages';
 import { ShardProcessor } from './shard-processor';
 
 const init = workerData as ShardInit;
+/**
+ * Records travel in chunks of this many: a flush of a million live flows as one message
+ * once cost 2.5 GB of structured-clone buffers (bench/README.md, syn-1m).
+ */
+const RECORD_CHUNK = 1024;
+
 let pending: FlowRecord[] = [];
-const processor = new ShardProcessor(init.shard, init.flowTable, (r) => pending.push(r));
+const processor = new ShardProcessor(init.shard, init.flowTable, (r) => {
+  pending.push(r);
+  if (pending.length >= RECORD_CHUNK) {
+    parentPort!.postMessage({ type: 'records', records: take() } satisfies FromShard);
+  }
+});
 
 function take(): FlowRecord[] {
   const out = pending;
