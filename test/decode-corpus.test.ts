@@ -1,16 +1,16 @@
 // The decoder on every public corpus capture, checked packet by packet against tcpdump as an
-// independent reference: the same packets must be IP, with the same addresses and ports,
-// and no packet may throw. Per MANIFEST link type, the decoded IP count must equal
-// tcpdump's.
+// independent reference: the same packets must be IP, with the same addresses and ports
+// (of the innermost packet tcpdump prints, for tunnels), and no packet may throw. Per
+// MANIFEST link type, the decoded IP count must equal tcpdump's.
 
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { PcapHandle, forEachRecord } from '../src/capture/pcap';
-import { DLT, DecodeCounters, decodePacket } from '../src/decode/decode';
+import { DLT, DecodeCounters, ENCAP, ENCAP_NAMES, decodePacket } from '../src/decode/decode';
 import { formatAddress } from '../src/decode/flow-key';
-import { IPPROTO, newDecodedPacket } from '../src/decode/packet';
+import { IPPROTO, TCP_FLAG, newDecodedPacket } from '../src/decode/packet';
 
 function repoRoot(start: string): string {
   for (let dir = start; path.dirname(dir) !== dir; dir = path.dirname(dir)) {
@@ -42,6 +42,25 @@ const TCPDUMP_IP_LINE = new RegExp(
   '^(?:\\S+ +(?:In|Out|M|B|P) +)?(?:MPLS \\([^)]*\\),? )*(?:PPPoE +\\[ses 0x[0-9a-f]+\\] +)?' +
   'IP6? (?:truncated-ip - \\d+ bytes missing! )?(\\S+) > (\\S+): ');
 
+/**
+ * What tcpdump prints after "src > dst: " when it decodes a tunnel: the inner "IP"/"IP6"
+ * line straight away for IP-in-IP and 6in4, or after the GRE or Geneve summary, which holds
+ * no colon before its own ": " (checked on the corpus captures, tcpdump 4.99). The decoder
+ * reports the innermost packet, so the innermost endpoints tcpdump printed are compared.
+ */
+const TCPDUMP_INNER = new RegExp(
+  '^(?:GREv[01], [^:]*: |Geneve, [^:]*: )?' +
+  'IP6? (?:truncated-ip - \\d+ bytes missing! )?(\\S+) > (\\S+): ');
+
+/**
+ * Captures whose tunnels tcpdump does not open, so its endpoints are the outer ones: checked
+ * by hand below instead of packet by packet.
+ */
+const TCPDUMP_STOPS_EARLY: Record<string, string> = {
+  // tcpdump 4.99 prints "gre-proto-0x88be": it has no ERSPAN decoder.
+  'ja4__gre-erspan-vxlan.pcap': 'ERSPAN',
+};
+
 function tcpdumpEndpoints(file: string): (string | null)[] {
   const text = execFileSync('tcpdump', ['-nn', '-r', file], {
     stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 256 * 1024 * 1024,
@@ -49,14 +68,34 @@ function tcpdumpEndpoints(file: string): (string | null)[] {
   return text.split('\n')
     .filter((line) => /^\d\d:\d\d:\d\d\.\d+ /.test(line)) // continuation lines have none
     .map((line) => {
-      const m = TCPDUMP_IP_LINE.exec(line.replace(/^\S+ /, ''));
-      return m ? `${m[1]} > ${m[2]}` : null;
+      let m = TCPDUMP_IP_LINE.exec(line.replace(/^\S+ /, ''));
+      if (!m) return null;
+      let endpoints = `${m[1]} > ${m[2]}`;
+      for (let rest = m.input.slice(m[0].length); (m = TCPDUMP_INNER.exec(rest)) !== null;) {
+        endpoints = `${m[1]} > ${m[2]}`;
+        rest = rest.slice(m[0].length);
+      }
+      return endpoints;
     });
+}
+
+/** What a decoded packet says beyond its endpoints: how it was carried, and its payload. */
+interface Seen {
+  encap: string;
+  depth: number;
+  vlan: number;
+  tcpFlags: number;
+  /** The first payload bytes as latin1 text. */
+  text: string;
 }
 
 interface FileResult {
   linkType: number;
   endpoints: (string | null)[];
+  /** Per packet, like endpoints: null where the packet did not decode. */
+  seen: (Seen | null)[];
+  /** Packets the decoder took out of a tunnel. */
+  encapsulated: number;
   threw: number;
   anomalies: Record<string, number>;
 }
@@ -69,6 +108,8 @@ function decodeFile(file: string): FileResult {
   const p = newDecodedPacket();
   const counters = new DecodeCounters();
   const endpoints: (string | null)[] = [];
+  const seen: (Seen | null)[] = [];
+  let encapsulated = 0;
   let threw = 0;
   try {
     for (;;) {
@@ -82,8 +123,14 @@ function decodeFile(file: string): FileResult {
         }
         if (!ok) {
           endpoints.push(null);
+          seen.push(null);
           return;
         }
+        if (p.encap !== ENCAP.NONE) encapsulated++;
+        const text = Buffer.from(buf.subarray(p.payloadOffset,
+          p.payloadOffset + Math.min(p.payloadLength, 40))).toString('latin1');
+        seen.push({ encap: ENCAP_NAMES[p.encap], depth: p.encapDepth, vlan: p.vlan,
+          tcpFlags: p.tcpFlags, text });
         // tcpdump prints ports for TCP/UDP, but not on IPv6 fragments (it shows "frag" and
         // the ports after) nor on IPv4 fragments that have none.
         const ports = (p.proto === IPPROTO.TCP || p.proto === IPPROTO.UDP) &&
@@ -97,7 +144,7 @@ function decodeFile(file: string): FileResult {
   } finally {
     handle.close();
   }
-  return { linkType, endpoints, threw, anomalies: counters.toObject() };
+  return { linkType, endpoints, seen, encapsulated, threw, anomalies: counters.toObject() };
 }
 
 function readManifest(): { file: string; linkType: string }[] {
@@ -141,7 +188,12 @@ t.test('every corpus capture decodes like tcpdump sees it', { skip }, async (t) 
 
     t.equal(ours.endpoints.length, reference.length, `${row.file}: packet count = tcpdump`);
     const mismatches: string[] = [];
-    for (let i = 0; i < Math.min(ours.endpoints.length, reference.length); i++) {
+    const stops = TCPDUMP_STOPS_EARLY[row.file];
+    if (stops !== undefined) {
+      t.ok(ours.encapsulated > 0, `${row.file}: tcpdump stops at ${stops}; checked by hand`);
+    }
+    const compared = stops === undefined ? Math.min(ours.endpoints.length, reference.length) : 0;
+    for (let i = 0; i < compared; i++) {
       if (ours.endpoints[i] !== reference[i]) {
         mismatches.push(`#${i}: ours ${ours.endpoints[i]}, tcpdump ${reference[i]}`);
       }
@@ -180,4 +232,61 @@ t.test('known captures: encapsulations and anomalies', { skip }, async (t) => {
   // MPLS-labelled telnet with an F5 Ethernet trailer: decoded through the label stack.
   const mpls = decodeFile(path.join(CORPUS, 'zeek__mixed-vlan-mpls.pcap'));
   t.equal(mpls.endpoints[0], '10.1.2.1.11001 > 10.34.0.1.23', 'MPLS packet decoded');
+});
+
+t.test('tunnels: packets are keyed on their innermost flow', { skip }, async (t) => {
+  const layers = (r: FileResult) => new Set(r.seen.map((s) => s && `${s.encap}/${s.depth}`));
+
+  // IPv6 in IPv4 (protocol 41) carrying ICMPv6, DNS and TLS: every packet is unwrapped.
+  const sixIn4 = decodeFile(path.join(CORPUS, 'ndpi__6in4tunnel.pcap'));
+  t.equal(sixIn4.endpoints.length, 127);
+  t.same(layers(sixIn4), new Set(['6in4/1']), '6in4tunnel.pcap: all 127 are 6in4');
+  t.same(sixIn4.anomalies, {});
+  t.equal(sixIn4.endpoints[0], '2001:470:1f17:13f:3e97:eff:fe73:4dec > 2604:a880:1:20::224:b001');
+  const syn = sixIn4.endpoints.findIndex((e, i) => e?.endsWith('.443') &&
+    sixIn4.seen[i]?.tcpFlags === TCP_FLAG.SYN);
+  t.equal(sixIn4.endpoints[syn],
+    '2001:470:1f17:13f:3e97:eff:fe73:4dec.53234 > 2a03:2880:1010:6f03:face:b00c:0:2.443',
+    '6in4tunnel.pcap: TLS keyed on the inner IPv6 endpoints');
+
+  // GENEVE (UDP 6081, one 8-byte option on one side) carrying ICMP and SSH between 30.0.0.x.
+  const geneve = decodeFile(path.join(CORPUS, 'ja4__tcpdump-geneve.pcap'));
+  t.equal(geneve.endpoints.length, 39);
+  t.same(layers(geneve), new Set(['geneve/1']), 'tcpdump-geneve.pcap: all are GENEVE');
+  t.same(geneve.anomalies, {});
+  t.equal(geneve.endpoints[0], '30.0.0.1 > 30.0.0.2', 'ICMP echo request inside');
+  const tcp = new Set(geneve.endpoints.filter((e) => e?.includes('.22')));
+  t.same([...tcp].sort(), ['30.0.0.1.22 > 30.0.0.2.51225', '30.0.0.2.51225 > 30.0.0.1.22'],
+    'one SSH connection, 30.0.0.2 -> 30.0.0.1:22');
+  const texts = geneve.seen.map((s) => s?.text ?? '');
+  t.ok(texts.some((x) => x.startsWith('SSH-2.0-OpenSSH_5.9p1')), 'server banner');
+  t.ok(texts.some((x) => x.startsWith('SSH-2.0-OpenSSH_5.3')), 'client banner');
+
+  // Read from tcpdump -xx: outer 100.20.9.2 > 100.20.9.1 GRE (S, 88be) + ERSPAN II +
+  // Ethernet + IPv4 172.16.27.131 > 172.16.27.121 UDP 4789 > 4790 VXLAN-GPE (I, P, next 3)
+  // + Ethernet + IPv4 TCP: HTTP between 10.16.27.12 and 10.16.27.131.
+  const erspan = decodeFile(path.join(CORPUS, 'ja4__gre-erspan-vxlan.pcap'));
+  t.same(erspan.anomalies, {});
+  t.same(layers(erspan), new Set(['vxlan-gpe/2']), 'gre-erspan-vxlan.pcap: two layers');
+  const client = '10.16.27.12.65174 > 10.16.27.131.80';
+  const server = '10.16.27.131.80 > 10.16.27.12.65174';
+  t.same(erspan.endpoints, [client, server, client, client, server, client, server]);
+  t.equal(erspan.seen[0]?.tcpFlags, TCP_FLAG.SYN);
+  t.equal(erspan.seen[3]?.text, 'GET /Hello Arkime HTTP/1.0\r\n\r\n');
+  t.match(erspan.seen[4]?.text, /^HTTP\/1\.1 200 OK/);
+
+  // PPTP's enhanced GRE (version 1) carrying PPP, in VLAN 142.
+  const sip = decodeFile(path.join(CORPUS, 'ndpi__gre.pcapng'));
+  t.equal(sip.endpoints[0], '192.168.10.210.5060 > 192.168.103.40.5060');
+  t.match(sip.seen[0], { encap: 'pptp', depth: 1, vlan: 142, text: /^SIP\/2\.0 100 Trying/ });
+  // IPv6 > IPv4 (protocol 4) > PPTP GRE > PPP > IPv4 UDP DNS, in VLAN 100: two layers.
+  const dns = decodeFile(path.join(CORPUS, 'zeek__tunnels__gre-pptp.pcap'));
+  t.same(dns.anomalies, {});
+  t.same(dns.endpoints, ['172.16.44.3.40768 > 8.8.8.8.53', '8.8.8.8.53 > 172.16.44.3.40768']);
+  t.same(layers(dns), new Set(['pptp/2']));
+  t.ok(dns.seen.every((s) => s?.vlan === 100), 'the capture\'s VLAN, not a tunnel\'s');
+
+  // gap: Teredo is not removed (encap.ts): those packets stay on their outer UDP flow.
+  const teredo = decodeFile(path.join(CORPUS, 'zeek__tunnels__Teredo.pcap'));
+  t.equal(teredo.encapsulated, 0, 'Teredo.pcap: not decapsulated');
 });

@@ -80,6 +80,8 @@ function checkV4Tcp(tt: Test, d: Decoded, vlan = -1): void {
   tt.equal(d.p.payloadLength, 4, 'payload is the 4 bytes after the TCP header');
   tt.equal(d.p.payloadLengthOnWire, 4);
   tt.equal(d.p.vlan, vlan, 'vlan');
+  tt.equal(d.p.encap, 0, 'not from a tunnel');
+  tt.equal(d.p.encapDepth, 0);
   tt.same(d.counters.toObject(), {}, 'no anomaly');
 }
 
@@ -200,13 +202,16 @@ t.test('IPv4 details', async (t) => {
   t.equal(i.p.dstPort, 0, 'code in dstPort');
   t.equal(payloadOf(icmp, i), '61626364');
 
-  // GRE (47) is not decapsulated: outer flow, ports 0, payload = GRE header onward.
+  // GRE (47) whose inner IPv4 header is cut at 8 bytes: the tunnel is not removed
+  // (decode-encap.test.ts), so the outer flow stays, ports 0, payload = GRE header onward.
   const gre = hex('45 00 0020 0001 0000 40 2f 0000 0a000001 0a000002 0000 0800 45000000 00000000');
   const g = decode(gre, DLT.RAW);
   t.ok(g.ok);
   t.equal(g.p.proto, 47);
   t.equal(g.p.srcPort, 0);
   t.equal(g.p.payloadLength, 12);
+  t.equal(g.p.encap, 0);
+  t.same(g.counters.toObject(), { bad_inner_packet: 1 });
 
   // UDP length 10 inside a 12-byte IP payload: the UDP length wins (2 payload bytes).
   const udp = hex('45 00 0020 0001 0000 40 11 0000 0a000001 0a000002 0035 0035 000a 0000 aabbccdd');

@@ -29,6 +29,16 @@ export const DECODE_ANOMALIES = [
   'ipv6_fragment', // fragment extension header present
   'ip_length_zero', // IPv4 total length or IPv6 payload length 0 (TSO, jumbogram): capture used
   'bad_udp_length', // UDP length < 8 or > IP payload: the IP length was used
+  // Tunnels (encap.ts), counted on packets that were still decoded: the layer that failed is
+  // not removed, and the packet is reported as the enclosing packet that carried it.
+  'encap_too_deep', // more than MAX_ENCAP_DEPTH tunnel layers: the deepest allowed one is kept
+  'truncated_encap', // caplen ends inside a tunnel header or the inner packet's headers
+  'bad_gre_header', // GRE version, reserved flags or PPTP fields wrong, or options past the end
+  'bad_erspan_header', // ERSPAN version not the one its GRE protocol type announces
+  'bad_vxlan_header', // VXLAN without the I flag; VXLAN-GPE without I or P, or version not 0
+  'bad_geneve_header', // GENEVE version not 0, or options past the UDP payload
+  'bad_inner_packet', // the inner packet's link, IP or transport header is invalid
+  'encap_non_ip', // the tunnel carries something other than IP (ARP, NSH, unknown type)
 ] as const;
 
 export type DecodeAnomaly = (typeof DECODE_ANOMALIES)[number];

@@ -43,6 +43,11 @@ export const ETHERTYPE = {
   LOOPBACK: 0x9000,
   QINQ_LEGACY: 0x9100,
   QINQ_LEGACY2: 0x9200,
+  // Protocol types met as a GRE or GENEVE payload type (RFC 2784 section 2.4 uses EtherTypes).
+  TRANSPARENT_ETHERNET: 0x6558, // a whole Ethernet frame follows (RFC 1701 section 3.3)
+  PPP: 0x880b, // PPTP's enhanced GRE (RFC 2637 section 4.1)
+  ERSPAN_II: 0x88be, // ERSPAN type I and II (draft-foschiano-erspan-03 section 4)
+  ERSPAN_III: 0x22eb, // ERSPAN type III
 } as const;
 
 /** Values at or below this are IEEE 802.3 length fields (LLC follows), not EtherTypes. */
@@ -90,6 +95,61 @@ export const IPV6_EXT = {
   SHIM6: 140,
 } as const;
 
+/**
+ * IP protocol numbers whose payload is another packet (IANA "Assigned Internet Protocol
+ * Numbers"): IPv4 (RFC 2003), IPv6 (RFC 4213, RFC 2473) and GRE (RFC 2784).
+ */
+export const IPPROTO_TUNNEL = { IPV4: 4, IPV6: 41, GRE: 47 } as const;
+
+/**
+ * UDP destination ports of overlay encapsulations (IANA "Service Name and Transport Protocol
+ * Port Number Registry"). Only the destination port identifies them: the source port is a
+ * per-flow hash for ECMP (RFC 7348 section 5, RFC 8926 section 3.3).
+ */
+export const ENCAP_UDP_PORT = { VXLAN: 4789, VXLAN_GPE: 4790, GENEVE: 6081 } as const;
+
+/**
+ * GRE flag bits of the first header byte (RFC 2784 section 2, RFC 2890 section 2). Routing,
+ * strict source route and the top recursion bit are RFC 1701 leftovers that RFC 2784
+ * section 2.3 requires a receiver to discard.
+ */
+export const GRE_FLAG = {
+  CHECKSUM: 0x80, ROUTING: 0x40, KEY: 0x20, SEQUENCE: 0x10, STRICT_ROUTE: 0x08,
+  RECURSION_HIGH: 0x04,
+} as const;
+/** Second GRE byte: acknowledgment present (PPTP only, RFC 2637 section 4.1), version. */
+export const GRE_ACK = 0x80;
+export const GRE_FLAGS2_RESERVED = 0x78;
+export const GRE_VERSION_MASK = 0x07;
+export const GRE_VERSION = { STANDARD: 0, PPTP: 1 } as const;
+
+/** ERSPAN header version nibble (draft-foschiano-erspan-03 sections 4.2 and 4.3). */
+export const ERSPAN_VERSION = { TYPE_II: 1, TYPE_III: 2 } as const;
+/**
+ * ERSPAN type III bytes 10-11: P (1), frame type FT (5), hardware id (6), D (1), Gra (2),
+ * O (1). FT says what the mirror carries; O that an 8-byte platform subheader follows.
+ */
+export const ERSPAN_FRAME_TYPE = { ETHERNET: 0, IP: 2 } as const;
+export const ERSPAN_III_FT_MASK = 0x7c00;
+export const ERSPAN_III_FT_SHIFT = 10;
+export const ERSPAN_III_FLAG_O = 0x0001;
+
+/** VXLAN flags byte: I, "the VNI is valid", must be set (RFC 7348 section 5). */
+export const VXLAN_FLAG_I = 0x08;
+/**
+ * VXLAN-GPE flags byte (draft-ietf-nvo3-vxlan-gpe-13 section 3.3): R R Ver(2) I P B O. I and
+ * P (the next-protocol byte is present) must be set; O marks an OAM packet.
+ */
+export const VXLAN_GPE_FLAG = { I: 0x08, P: 0x04, O: 0x01 } as const;
+export const VXLAN_GPE_VERSION_MASK = 0x30; // version 0 is the only one defined
+/** VXLAN-GPE next protocol (draft-ietf-nvo3-vxlan-gpe-13 section 3.3). */
+export const VXLAN_GPE_NEXT = { IPV4: 1, IPV6: 2, ETHERNET: 3, NSH: 4 } as const;
+
+/** GENEVE first two bytes (RFC 8926 section 3.4): Ver(2) Opt Len(6), then O C Rsvd(6). */
+export const GENEVE_OPT_LEN_MASK = 0x3f;
+export const GENEVE_VERSION_SHIFT = 6;
+export const GENEVE_FLAG_O = 0x80;
+
 // Header sizes fixed by the specifications.
 export const ETHER_HEADER_BYTES = 14;
 export const VLAN_TAG_BYTES = 4; // IEEE 802.1Q: TCI (2) + inner EtherType (2)
@@ -105,6 +165,14 @@ export const TCP_MIN_HEADER_BYTES = 20; // RFC 9293: data offset >= 5
 export const UDP_HEADER_BYTES = 8; // RFC 768
 /** ICMP (RFC 792) and ICMPv6 (RFC 4443) messages start with type, code, checksum, 4 more. */
 export const ICMP_HEADER_BYTES = 8;
+export const GRE_BASE_HEADER_BYTES = 4; // RFC 2784 section 2: flags, version, protocol type
+export const GRE_OPTION_BYTES = 4; // checksum+reserved, key, sequence, ack: 4 bytes each
+export const ERSPAN_II_HEADER_BYTES = 8;
+export const ERSPAN_III_HEADER_BYTES = 12;
+export const ERSPAN_III_SUBHEADER_BYTES = 8; // platform-specific, present when O is set
+export const VXLAN_HEADER_BYTES = 8; // RFC 7348 section 5; VXLAN-GPE has the same size
+export const GENEVE_HEADER_BYTES = 8; // RFC 8926 section 3.4, before the options
+export const GENEVE_OPT_UNIT_BYTES = 4; // Opt Len counts 4-byte words, at most 63 (252 bytes)
 
 // Limits: each one bounds a loop over attacker-controlled header chains.
 /** 802.1Q tags followed: QinQ uses 2; 4 leaves room for provider stacks, rejects loops. */
@@ -116,3 +184,9 @@ export const MAX_MPLS_LABELS = 8;
  * options twice), about seven in a valid chain; more is an evasion attempt.
  */
 export const MAX_IPV6_EXT_HEADERS = 8;
+/**
+ * Tunnel layers removed from one packet. A mirrored overlay (ERSPAN carrying VXLAN) is two
+ * deep; three leaves room for one tunnel inside that. Deeper nesting is not deployed, and
+ * each layer costs a header walk, so more is a loop or an evasion attempt.
+ */
+export const MAX_ENCAP_DEPTH = 3;

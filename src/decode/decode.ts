@@ -1,20 +1,27 @@
 // L2-L4 decoding entry point: link header, IP header (with IPv6 extensions), transport
-// header, into one reused DecodedPacket. Pure, allocation-free, never throws on packet input:
-// every header is bounds-checked against the captured length before any field is read.
+// header, then any tunnels the packet carries, into one reused DecodedPacket. Pure,
+// allocation-free, never throws on packet input: every header is bounds-checked against the
+// captured length before any field is read.
 
 import { ANOMALY, failedAnomaly } from './anomalies';
+import { ENCAP_UDP_PORT, IPPROTO_TUNNEL } from './constants';
+import { decapsulate } from './encap';
 import { IP_HAS_TRANSPORT, IP_LENGTH_ZERO, decodeIp } from './ip';
 import { decodeLink } from './link';
+import { ENCAP, IPPROTO } from './packet';
 import { TRANSPORT_BAD_UDP_LENGTH, decodeTransport } from './transport';
 import type { DecodeCounters } from './anomalies';
 import type { DecodedPacket } from './packet';
 
 export { DLT } from './constants';
+export { ENCAP, ENCAP_NAMES } from './packet';
 export { DECODE_ANOMALIES, DecodeCounters } from './anomalies';
 export type { DecodeAnomaly } from './anomalies';
 
 /**
- * Decodes one captured packet starting at `offset` in `buf`, `caplen` bytes long.
+ * Decodes one captured packet starting at `offset` in `buf`, `caplen` bytes long. A tunnel
+ * it carries (encap.ts) is removed: the fields then describe the innermost packet, and
+ * `encap` / `encapDepth` say how it was carried.
  *
  * Returns true when `out` holds an IP packet with a decoded transport header, or an IP
  * packet without one (non-first fragment, or a protocol other than TCP/UDP/ICMP): then
@@ -38,6 +45,8 @@ export function decodePacket(
   out.payloadLengthOnWire = 0;
   out.fragment = false;
   out.vlan = -1;
+  out.encap = ENCAP.NONE;
+  out.encapDepth = 0;
 
   // A caller bug must not turn into reads past the buffer: clamp to what really exists.
   if (!(offset >= 0 && caplen > 0)) return fail(out, counters, ANOMALY.truncated_link);
@@ -46,6 +55,9 @@ export function decodePacket(
   const ipStart = decodeLink(buf, offset, end, linkType, out);
   if (ipStart < 0) return fail(out, counters, failedAnomaly(ipStart));
 
+  // The IP and transport steps are written out here rather than shared with the tunnel path
+  // (decodeIpPacket): on Node 20 the extra call level cost about 4 ns a packet, 10 % of the
+  // whole decode, measured on the plain packets of the corpus.
   const ipResult = decodeIp(buf, ipStart, end, out);
   if (ipResult < 0) return fail(out, counters, failedAnomaly(ipResult));
 
@@ -73,6 +85,14 @@ export function decodePacket(
 
   // Informational anomalies are counted only now, once the packet is known to be usable.
   if ((ipResult & IP_LENGTH_ZERO) !== 0) counters.add(ANOMALY.ip_length_zero);
+  // The carriers encapOf() (encap.ts) names, tested inline: a call here costs as much.
+  const proto = out.proto;
+  if (!out.fragment && (proto === IPPROTO_TUNNEL.IPV4 || proto === IPPROTO_TUNNEL.IPV6 ||
+    proto === IPPROTO_TUNNEL.GRE || (proto === IPPROTO.UDP &&
+    (out.dstPort === ENCAP_UDP_PORT.VXLAN || out.dstPort === ENCAP_UDP_PORT.VXLAN_GPE ||
+      out.dstPort === ENCAP_UDP_PORT.GENEVE)))) {
+    decapsulate(buf, out, counters);
+  }
   if (out.fragment) {
     counters.add(out.ipVersion === 4 ? ANOMALY.ipv4_fragment : ANOMALY.ipv6_fragment);
   }

@@ -17,10 +17,13 @@ import {
   IPV4_MIN_HEADER_BYTES, IPV6_EXT, IPV6_FRAGMENT_HEADER_BYTES, IPV6_HEADER_BYTES,
   MAX_IPV6_EXT_HEADERS,
 } from './constants';
+import { TRANSPORT_BAD_UDP_LENGTH, decodeTransport } from './transport';
 import type { DecodedPacket } from './packet';
 
 export const IP_HAS_TRANSPORT = 1;
 export const IP_LENGTH_ZERO = 2;
+/** Returned by decodeIpPacket only: the UDP length was wrong and the IP length was used. */
+export const IP_BAD_UDP_LENGTH = 4;
 
 /** IPv4-mapped IPv6 prefix word (::ffff:0:0/96, RFC 4291 section 2.5.5.2). */
 const IPV4_MAPPED_WORD = 0xffff;
@@ -35,6 +38,39 @@ const IPV6_FRAGMENT_OFFSET_MASK = 0xfff8;
 /** "No Next Header" (RFC 8200 section 4.7) and ESP (RFC 4303): nothing to parse after. */
 const IPPROTO_NONE = 59;
 const IPPROTO_ESP = 50;
+
+/**
+ * One IP packet found inside a tunnel: its headers, then the transport header when one
+ * follows. decodePacket writes the same steps out for the captured packet (see there why).
+ * Returns failWith(anomaly) or the informational bits IP_LENGTH_ZERO and IP_BAD_UDP_LENGTH
+ * for the caller to count.
+ */
+export function decodeIpPacket(
+  b: Uint8Array, off: number, end: number, out: DecodedPacket,
+): number {
+  const ipResult = decodeIp(b, off, end, out);
+  if (ipResult < 0 || (ipResult & IP_HAS_TRANSPORT) === 0) return ipResult;
+
+  const payloadOffset = out.payloadOffset;
+  const payloadLength = out.payloadLength;
+  const payloadLengthOnWire = out.payloadLengthOnWire;
+  const transportResult = decodeTransport(b, out);
+  if (transportResult === TRANSPORT_BAD_UDP_LENGTH) return ipResult | IP_BAD_UDP_LENGTH;
+  if (transportResult < 0) {
+    if (!out.fragment) return transportResult;
+    // A first fragment too short for its transport header (the tiny-fragment case of
+    // RFC 1858) is still an IP fragment: keep it without ports, like the ones after it.
+    out.srcPort = 0;
+    out.dstPort = 0;
+    out.tcpFlags = 0;
+    out.tcpSeq = 0;
+    out.tcpAck = 0;
+    out.payloadOffset = payloadOffset;
+    out.payloadLength = payloadLength;
+    out.payloadLengthOnWire = payloadLengthOnWire;
+  }
+  return ipResult;
+}
 
 /** Dispatches on what the link layer announced (4, 6) or, for raw IP (0), on the nibble. */
 export function decodeIp(

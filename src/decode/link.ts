@@ -119,7 +119,9 @@ function decodePppOrHdlc(b: Uint8Array, off: number, end: number, out: DecodedPa
 }
 
 /** PPP protocol field, after optional 0xff 0x03 (RFC 1662 s3.1, omitted under ACFC). */
-function decodePppProtocol(b: Uint8Array, off: number, end: number, out: DecodedPacket): number {
+export function decodePppProtocol(
+  b: Uint8Array, off: number, end: number, out: DecodedPacket,
+): number {
   if (off + 2 <= end && b[off] === PPP_ADDRESS && b[off + 1] === PPP_CONTROL) off += 2;
   if (off + 1 > end) return failWith(ANOMALY.truncated_link);
   let proto: number;

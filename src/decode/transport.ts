@@ -21,10 +21,8 @@ export function decodeTransport(b: Uint8Array, out: DecodedPacket): number {
     case IPPROTO.ICMPV6:
       return decodeIcmp(b, p, out);
     default:
-      // gap: GRE (47), IP-in-IP (4), IPv6-in-IPv4 (41), and, one layer up, VXLAN, GENEVE,
-      // GTP-U and Teredo over UDP are not decapsulated yet: this pass keys every packet on
-      // its outer flow, which is what a tunnel detector must see first; inner flows need a
-      // second decode pass with its own recursion limit and anomaly counters.
+      // Other protocols have no header here. IP-in-IP (4, 41) and GRE (47), and VXLAN and
+      // GENEVE one layer up, are removed afterwards by encap.ts.
       return 0;
   }
 }
