@@ -44,4 +44,6 @@ export interface FlowRecord {
   head: [string, string];
   /** Handshake fingerprints (TLS, SSH, QUIC) when the flow showed a handshake. */
   fingerprints?: FlowFingerprints;
+  /** The carrier when the flow was seen inside a tunnel (e.g. "gre", "vxlan", "6in4"). */
+  encapsulation?: string;
 }

@@ -2,7 +2,7 @@
 // per-slot strides below (about 350 bytes) plus the shared entropy histogram pool, so a
 // table's memory is known the moment it is built.
 
-import { DecodedPacket, IPPROTO, TCP_FLAG } from '../decode/packet';
+import { DecodedPacket, ENCAP_NAMES, IPPROTO, TCP_FLAG } from '../decode/packet';
 import { formatAddress } from '../decode/flow-key';
 import { identifyPayload, PROTO } from '../protocols/identify';
 import { FlowFingerprints } from '../fingerprints/types';
@@ -43,6 +43,8 @@ export class FlowState {
   readonly serverPort: Uint16Array;
   readonly ipProto: Uint8Array;
   readonly vlan: Int16Array;
+  /** How the flow's packets were carried (ENCAP code of its first packet; 0 = bare). */
+  readonly encap: Uint8Array;
   readonly generation: Uint32Array;
   readonly firstTs: Float64Array;
   readonly lastTs: Float64Array;
@@ -89,6 +91,7 @@ export class FlowState {
     this.serverPort = new Uint16Array(c);
     this.ipProto = new Uint8Array(c);
     this.vlan = new Int16Array(c);
+    this.encap = new Uint8Array(c);
     this.generation = new Uint32Array(c);
     this.firstTs = new Float64Array(c);
     this.lastTs = new Float64Array(c);
@@ -130,6 +133,7 @@ export class FlowState {
     this.serverPort[slot] = srcIsClient ? p.dstPort : p.srcPort;
     this.ipProto[slot] = p.proto;
     this.vlan[slot] = p.vlan;
+    this.encap[slot] = p.encap;
     this.firstTs[slot] = ts;
     this.lastTs[slot] = ts;
     this.lastReportTs[slot] = ts;
@@ -354,6 +358,7 @@ export class FlowState {
       entropySample: [this.entCount[d], this.entCount[d + 1]],
       head: [this.headHex(d), this.headHex(d + 1)],
       fingerprints: this.fingerprintsOf(slot),
+      encapsulation: this.encap[slot] === 0 ? undefined : ENCAP_NAMES[this.encap[slot]],
     };
   }
 

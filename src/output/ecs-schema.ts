@@ -84,6 +84,8 @@ export interface EcsDocument {
       entropy: { client: number; server: number };
       entropy_sample_bytes: { client: number; server: number };
       head_hex: { client: string; server: string };
+      /** Carrier of a flow seen decapsulated: ipip, 6in4, gre, vxlan, geneve, erspan... */
+      encapsulation?: string;
     };
   };
 }
@@ -211,6 +213,7 @@ export const ECS_JSON_SCHEMA = {
             entropy: pair({ type: 'number', minimum: -1, maximum: 8 }),
             entropy_sample_bytes: pair({ type: 'integer', minimum: 0 }),
             head_hex: pair({ type: 'string', pattern: '^([0-9a-f]{2})*$' }),
+            encapsulation: { type: 'string', pattern: '^[a-z0-9-]+$' },
           },
         },
       },

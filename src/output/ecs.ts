@@ -83,6 +83,7 @@ function base(r: FlowRecord, kind: 'alert' | 'event', id: string): EcsDocument {
     },
   };
   if (r.vlan >= 0) doc.network.vlan = { id: String(r.vlan) };
+  if (r.encapsulation !== undefined) doc.tunnelhound.flow.encapsulation = r.encapsulation;
   const fp = ecsFingerprints(r.fingerprints);
   if (fp.tls) doc.tls = fp.tls;
   if (fp.thTls) doc.tunnelhound.tls = fp.thTls;

@@ -10,9 +10,18 @@ export interface RefFlow {
   values: Partial<Record<'ja4' | 'ja3' | 'ja3s' | 'hassh' | 'hassh_server', string>>;
 }
 
+/**
+ * One spelling per address: nDPI compresses a single zero group ("b00c::2"), which RFC 5952
+ * section 4.2.2 forbids and our formatter does not do ("b00c:0:2"). The WHATWG URL
+ * serialiser follows the RFC's rule, so both sides go through it.
+ */
+function canonical(address: string): string {
+  return address.includes(':') ? new URL(`http://[${address}]/`).hostname.slice(1, -1) : address;
+}
+
 export function pairKey(transport: string, a: string, ap: number, b: string, bp: number): string {
-  const x = `${a}|${ap}`;
-  const y = `${b}|${bp}`;
+  const x = `${canonical(a)}|${ap}`;
+  const y = `${canonical(b)}|${bp}`;
   return `${transport.toLowerCase()} ${x < y ? `${x} ${y}` : `${y} ${x}`}`;
 }
 
