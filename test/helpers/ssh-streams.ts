@@ -6,17 +6,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { PcapHandle, forEachRecord } from '../../src/capture/pcap';
-import { DLT, DecodeCounters, decodePacket } from '../../src/decode/decode';
+import { DecodeCounters, decodePacket } from '../../src/decode/decode';
 import { formatAddress } from '../../src/decode/flow-key';
 import { IPPROTO, TCP_FLAG, newDecodedPacket } from '../../src/decode/packet';
 import type { DecodedPacket } from '../../src/decode/packet';
 import { TcpStream } from '../../src/flow/tcp-stream';
-import { u16be, u8 } from '../../src/protocols/reader';
 
 /** Geneve over UDP (RFC 8926 section 3.3 port, section 3.4 header). */
-const GENEVE_PORT = 6081;
-const GENEVE_HEADER_BYTES = 8;
-const GENEVE_PROTO_ETHERNET = 0x6558;
 /** Per-direction bytes kept: far more than any handshake or DNS-over-TCP test needs. */
 const MAX_STREAM_BYTES = 1024 * 1024;
 
@@ -46,12 +42,6 @@ function walkCapture(file: string, fn: (v: PacketView) => void): void {
       const batch = handle.readBatch(buf, 100_000);
       forEachRecord(buf, batch.bytes, (offset, caplen) => {
         if (!decodePacket(buf, offset, caplen, linkType, p, counters)) return;
-        if (p.proto === IPPROTO.UDP && p.dstPort === GENEVE_PORT) {
-          const inner = genevePayload(buf, p.payloadOffset, p.payloadOffset + p.payloadLength);
-          if (inner < 0) return;
-          const innerLength = p.payloadOffset + p.payloadLength - inner;
-          if (!decodePacket(buf, inner, innerLength, DLT.EN10MB, p, counters)) return;
-        }
         if (p.proto !== IPPROTO.TCP && p.proto !== IPPROTO.UDP) return;
         if (p.fragment) return;
         const src = `${formatAddress(p.src)}.${p.srcPort}`;
@@ -63,15 +53,6 @@ function walkCapture(file: string, fn: (v: PacketView) => void): void {
   } finally {
     handle.close();
   }
-}
-
-/** Offset of the inner Ethernet frame of a Geneve packet, or -1. */
-function genevePayload(b: Uint8Array, at: number, end: number): number {
-  const first = u8(b, at, end);
-  if (first < 0 || first >> 6 !== 0) return -1; // version 0 only
-  if (u16be(b, at + 2, end) !== GENEVE_PROTO_ETHERNET) return -1;
-  const inner = at + GENEVE_HEADER_BYTES + (first & 0x3f) * 4;
-  return inner < end ? inner : -1;
 }
 
 export interface TcpConversation {

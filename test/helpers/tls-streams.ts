@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PcapHandle, forEachRecord } from '../../src/capture/pcap';
-import { DLT, DecodeCounters, decodePacket } from '../../src/decode/decode';
+import { DecodeCounters, decodePacket } from '../../src/decode/decode';
 import { formatAddress } from '../../src/decode/flow-key';
 import { IPPROTO, TCP_FLAG, newDecodedPacket } from '../../src/decode/packet';
 import { TcpStream } from '../../src/flow/tcp-stream';
@@ -21,7 +21,6 @@ function findRepoRoot(start: string): string {
 }
 
 /** IPv6 encapsulated in IPv4 (IANA protocol numbers; RFC 4213). */
-const IPPROTO_IPV6_IN_IP = 41;
 
 export const CORPUS = path.resolve(findRepoRoot(__dirname), '../shared/corpus/public');
 
@@ -75,10 +74,6 @@ export function tcpConnections(file: string): TcpConnection[] {
       const batch = handle.readBatch(buf, 100_000);
       forEachRecord(buf, batch.bytes, (offset, caplen) => {
         if (!decodePacket(buf, offset, caplen, linkType, p, counters)) return;
-        // The decoder leaves IPv6-in-IPv4 (protocol 41, RFC 4213) wrapped: unwrap it here
-        // so the TLS inside is measured too.
-        if (p.proto === IPPROTO_IPV6_IN_IP && !p.fragment &&
-          !decodePacket(buf, p.payloadOffset, p.payloadLength, DLT.RAW, p, counters)) return;
         if (p.proto !== IPPROTO.TCP || p.fragment) return;
         const src = { ip: formatAddress(p.src), port: p.srcPort };
         const dst = { ip: formatAddress(p.dst), port: p.dstPort };
