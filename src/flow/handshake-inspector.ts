@@ -81,7 +81,8 @@ export class HandshakeInspector {
       status = r.status;
       if (r.status === 'ok') this.clientHello = r.record;
     } else {
-      const r = parseTlsServerFlight(s.bytes, 0, n);
+      // A full buffer will get no more bytes: take the ServerHello without the certificate.
+      const r = parseTlsServerFlight(s.bytes, 0, n, s.full);
       status = r.status;
       if (r.status === 'ok') this.serverHello = r.record;
     }
@@ -110,6 +111,13 @@ export class HandshakeInspector {
     if (this.proto === PROTO.SSH) {
       if (this.ssh[0] === undefined && this.ssh[1] === undefined) return undefined;
       return { ssh: sshFingerprints(this.ssh[0], this.ssh[1]) };
+    }
+    const server = this.streams[1];
+    if (this.proto === PROTO.TLS && this.serverHello === undefined && server.contiguous > 0) {
+      // The flow ends (or is reported) while the certificate is still incomplete: what the
+      // server sent is all there will be, so the ServerHello counts without it.
+      const r = parseTlsServerFlight(server.bytes, 0, server.contiguous, true);
+      if (r.status === 'ok') this.serverHello = r.record;
     }
     if (this.clientHello === undefined && this.serverHello === undefined) return undefined;
     const transport = this.proto === PROTO.QUIC ? 'q' : 't';
