@@ -27,6 +27,8 @@ export interface ShardStats {
   flowsInTable: number;
   table: FlowTableCounters;
   entropyPoolExhausted: number;
+  /** Handshakes left unfingerprinted because every inspector was busy. */
+  inspectorPoolExhausted: number;
   anomalies: Record<string, number>;
 }
 
@@ -81,6 +83,7 @@ export class ShardProcessor {
       flowsInTable: this.table.size,
       table: { ...this.table.counters },
       entropyPoolExhausted: this.table.state.entropyPoolExhausted,
+      inspectorPoolExhausted: this.table.state.inspectors.exhausted,
       anomalies: this.anomalies.toObject(),
     };
   }
