@@ -104,6 +104,11 @@ t.test('entropy pool exhaustion is counted, not fatal', async (t) => {
       1);
   }
   t.equal(tbl.state.entropyPoolExhausted, 3);
+  for (let i = 0; i < 5; i++) {
+    feed(packet({ src: '10.0.0.1', dst: '10.0.0.2', sport: 6000 + i, dport: 80, payload: 100 }),
+      2);
+  }
+  t.equal(tbl.state.entropyPoolExhausted, 3, 'a refused direction is counted once, not retried');
 });
 
 t.test('the index stays consistent under heavy churn (backward-shift deletion)', async (t) => {

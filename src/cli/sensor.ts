@@ -87,7 +87,12 @@ export function summaryLine(s: SensorSummary, elapsedSec: number): string {
       `(${skipped.map(([k, v]) => `${k} ${v}`).join(', ')})`;
   const evicted = s.shards.reduce((a, sh) => a + sh.table.evictedCapacity, 0);
   const pps = elapsedSec > 0 ? Math.round(s.packets / elapsedSec) : 0;
+  // Bounded pools that ran dry mean some flows went unmeasured: say so when it happened.
+  const noInspector = s.shards.reduce((a, sh) => a + sh.inspectorPoolExhausted, 0);
+  const noEntropy = s.shards.reduce((a, sh) => a + sh.entropyPoolExhausted, 0);
+  const dry = (noInspector > 0 ? `, ${noInspector} handshakes not inspected (pool full)` : '') +
+    (noEntropy > 0 ? `, ${noEntropy} directions without entropy sample (pool full)` : '');
   return `tunnelhound: ${s.packets} packets, ${s.bytes} bytes, ${s.flows} flows, ` +
-    `${s.alerts} alerts, ${skippedText}, ${evicted} evicted, ${elapsedSec.toFixed(2)} s, ` +
-    `${pps} packets/s`;
+    `${s.alerts} alerts, ${skippedText}, ${evicted} evicted${dry}, ` +
+    `${elapsedSec.toFixed(2)} s, ${pps} packets/s`;
 }

@@ -16,6 +16,10 @@ export const HEAD_BYTES = 64;
 export const ENTROPY_SAMPLE_BYTES = 4096;
 /** At most this much of one packet enters the sample, so several packets contribute. */
 export const ENTROPY_BYTES_PER_PACKET = 1024;
+/** entValue before a sample completes, and when no histogram was free to start one. */
+const ENTROPY_PENDING = -1;
+const ENTROPY_REFUSED = -2;
+
 /** Payload packets per direction offered to protocol identification before giving up. */
 export const MAX_IDENTIFY_TRIES = 4;
 /** Payload packets per direction searched for TLS/SSH behind a proxy handshake. */
@@ -204,7 +208,7 @@ export class FlowState {
       this.head.set(buf.subarray(off, off + n), d * HEAD_BYTES + have);
       this.headLen[d] = have + n;
     }
-    if (this.entValue[d] < 0) this.sampleEntropy(d, buf, off, len);
+    if (this.entValue[d] === ENTROPY_PENDING) this.sampleEntropy(d, buf, off, len);
   }
 
   /** Hand the payload to the flow's handshake inspector, attaching one when due. */
@@ -278,7 +282,7 @@ export class FlowState {
     if (h < 0) {
       if (this.poolTop === 0) {
         this.entropyPoolExhausted++;
-        this.entValue[d] = -2; // never sampled; not retried, so the counter means flows
+        this.entValue[d] = ENTROPY_REFUSED; // not retried: the counter counts directions
         return;
       }
       h = this.poolFree[--this.poolTop];
