@@ -11,7 +11,7 @@ import { live } from './live';
 import { makeLogger } from './log';
 import { replay } from './replay';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// package.json sits outside the compiled tree, so it is read at run time, not imported.
 const VERSION: string = require(path.join(__dirname, '../../../package.json')).version;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];

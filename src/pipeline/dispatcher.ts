@@ -15,8 +15,11 @@ import { FlowTableOptions } from '../flow/flow-table';
 import { FromShard, ShardInit, ToShard } from './messages';
 import { ShardProcessor, ShardStats, wireLength } from './shard-processor';
 
-/** Bytes per shard batch: transfers below about 256 KiB cost more than they carry. */
-export const SHARD_BATCH_BYTES = 256 * 1024;
+/**
+ * Bytes per shard batch: transfers below about 256 KiB cost more than they carry, and one
+ * batch must hold the largest record the addon can hand over (snaplen 262144 + header).
+ */
+export const SHARD_BATCH_BYTES = 320 * 1024;
 /** Batches in flight per shard before the dispatcher waits (bounds memory and queue depth). */
 export const SHARD_BUFFERS = 4;
 /** Seconds of packet time between clock ticks sent to every shard. */
@@ -57,6 +60,8 @@ export class Pipeline {
   private bytes = 0;
   private failure: Error | null = null;
   private nextTickSec = 0;
+  /** Records too large for a shard batch (never seen on IP link types). */
+  private oversized = 0;
 
   constructor(private readonly opts: PipelineOptions) {
     if (opts.workers === 0) {
@@ -115,7 +120,11 @@ export class Pipeline {
       const size = recordSize(caplen);
       if (this.inline === null) {
         const p = this.packet;
-        if (decodePacket(buf, off + RECORD_HEADER_BYTES, caplen, linkType, p, this.skipped)) {
+        if (size > SHARD_BATCH_BYTES) {
+          // Beyond any IP link's snaplen (libpcap caps those at 262144); counted, not copied.
+          this.oversized++;
+        } else if (decodePacket(buf, off + RECORD_HEADER_BYTES, caplen, linkType, p,
+          this.skipped)) {
           const shard = this.shards[(flowHashOf(p) >>> 0) % this.shards.length];
           if (shard.current === null || shard.used + size > shard.current.length ||
             shard.linkType !== linkType) {
@@ -165,6 +174,7 @@ export class Pipeline {
     // Each packet is decoded for its anomalies exactly once: by the dispatcher when shards
     // run in workers (they see it again, but only to find its flow), inline otherwise.
     const skipped = this.inline !== null ? shards[0].anomalies : this.skipped.toObject();
+    if (this.oversized > 0) skipped.oversized_record = this.oversized;
     return { packets: this.packets, bytes: this.bytes, skipped, shards };
   }
 
