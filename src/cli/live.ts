@@ -68,6 +68,10 @@ export async function live(opts: LiveOptions): Promise<LiveSummary> {
       if (r.eof) break;
     }
     capture = h.stats();
+  } catch (err) {
+    // Workers would keep the process alive after a failure (an output that broke).
+    await sensor.pipeline.destroy();
+    throw err;
   } finally {
     clearInterval(tick);
     clearInterval(statsTimer);
