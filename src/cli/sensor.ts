@@ -8,6 +8,7 @@ import { alertDocument, flowDocument } from '../output/ecs';
 import { fingerprintLine } from '../output/fingerprint-line';
 import { NdjsonWriter } from '../output/ndjson-writer';
 import { Pipeline, PipelineStats } from '../pipeline/dispatcher';
+import { DocKind, Sink, SinkStats } from '../output/sinks/sink';
 
 export interface SensorOptions {
   config: TunnelhoundConfig;
@@ -17,12 +18,26 @@ export interface SensorOptions {
   flows?: string;
   /** Where one flat fingerprint line per finished flow goes. */
   fingerprints?: string;
+  /** SIEM sinks (syslog, HTTP bulk), each taking alerts, flow records or both. */
+  sinks?: SinkRoute[];
+  /** How long finish() lets the sinks deliver before what is left goes to their spool. */
+  deliveryTimeoutMs?: number;
 }
+
+export interface SinkRoute {
+  sink: Sink;
+  alerts: boolean;
+  flows: boolean;
+}
+
+/** Default wait for the SIEM on shutdown before the rest stays in the spool. */
+export const DEFAULT_DELIVERY_TIMEOUT_MS = 10_000;
 
 export interface SensorSummary extends PipelineStats {
   flows: number;
   alerts: number;
   alertsByRule: Record<string, number>;
+  delivery: Record<string, SinkStats>;
 }
 
 export class Sensor {
@@ -32,8 +47,12 @@ export class Sensor {
   private readonly flowWriter: NdjsonWriter | null;
   private readonly fingerprintWriter: NdjsonWriter | null;
   private flowsEnded = 0;
+  private readonly sinks: SinkRoute[];
+  private readonly deliveryTimeoutMs: number;
 
   constructor(opts: SensorOptions) {
+    this.sinks = opts.sinks ?? [];
+    this.deliveryTimeoutMs = opts.deliveryTimeoutMs ?? DEFAULT_DELIVERY_TIMEOUT_MS;
     this.engine = new DetectionEngine(opts.config);
     const writer = (target: string | undefined, what: string) =>
       (target === undefined ? null : new NdjsonWriter(target, what));
@@ -49,11 +68,28 @@ export class Sensor {
 
   private onRecord(r: FlowRecord): void {
     if (r.final) this.flowsEnded++;
-    if (this.alertWriter !== null) {
-      for (const d of this.engine.evaluate(r)) this.alertWriter.write(alertDocument(r, d));
+    const alertSinks = this.sinks.some((s) => s.alerts);
+    if (this.alertWriter !== null || alertSinks) {
+      for (const d of this.engine.evaluate(r)) {
+        const doc = alertDocument(r, d);
+        this.alertWriter?.write(doc);
+        if (alertSinks) this.toSinks(doc, 'alert');
+      }
     }
-    this.flowWriter?.write(flowDocument(r));
+    const flowSinks = this.sinks.some((s) => s.flows);
+    if (this.flowWriter !== null || flowSinks) {
+      const doc = flowDocument(r);
+      this.flowWriter?.write(doc);
+      if (flowSinks) this.toSinks(doc, 'flow');
+    }
     if (r.final) this.fingerprintWriter?.write(fingerprintLine(r));
+  }
+
+  private toSinks(doc: object, kind: DocKind): void {
+    const json = JSON.stringify(doc);
+    for (const s of this.sinks) {
+      if (kind === 'alert' ? s.alerts : s.flows) s.sink.push(json, kind);
+    }
   }
 
   /** Wait for the writers when they push back. */
@@ -67,13 +103,17 @@ export class Sensor {
     const stats = await this.pipeline.finish();
     // Close every writer even when one fails, then report the first failure.
     const closing = await Promise.allSettled([this.alertWriter?.close(),
-      this.flowWriter?.close(), this.fingerprintWriter?.close()]);
+      this.flowWriter?.close(), this.fingerprintWriter?.close(),
+      ...this.sinks.map((s) => s.sink.close(this.deliveryTimeoutMs))]);
     for (const c of closing) if (c.status === 'rejected') throw c.reason;
+    const delivery: Record<string, SinkStats> = {};
+    for (const s of this.sinks) delivery[s.sink.name] = s.sink.stats();
     return {
       ...stats,
       flows: this.flowsEnded,
-      alerts: this.alertWriter?.count ?? 0,
+      alerts: Object.values(this.engine.alertsByRule).reduce((a, n) => a + n, 0),
       alertsByRule: this.engine.alertsByRule,
+      delivery,
     };
   }
 }
@@ -92,7 +132,9 @@ export function summaryLine(s: SensorSummary, elapsedSec: number): string {
   const noEntropy = s.shards.reduce((a, sh) => a + sh.entropyPoolExhausted, 0);
   const dry = (noInspector > 0 ? `, ${noInspector} handshakes not inspected (pool full)` : '') +
     (noEntropy > 0 ? `, ${noEntropy} directions without entropy sample (pool full)` : '');
+  const delivery = Object.entries(s.delivery).map(([name, d]) => `; ${name}: ${d.sent} sent, ` +
+    `${d.retried} retried, ${d.spooled} spooled, ${d.dropped} dropped`).join('');
   return `tunnelhound: ${s.packets} packets, ${s.bytes} bytes, ${s.flows} flows, ` +
     `${s.alerts} alerts, ${skippedText}, ${evicted} evicted${dry}, ` +
-    `${elapsedSec.toFixed(2)} s, ${pps} packets/s`;
+    `${elapsedSec.toFixed(2)} s, ${pps} packets/s${delivery}`;
 }
