@@ -4,7 +4,7 @@
 import { PcapHandle } from '../capture/pcap';
 import { TunnelhoundConfig } from '../config/defaults';
 import { Logger } from './log';
-import { Sensor, SensorSummary, summaryLine } from './sensor';
+import { abandonSinks, Sensor, SensorSummary, SinkRoute, summaryLine } from './sensor';
 import { READ_BUFFER_BYTES } from './replay';
 
 /** How often flow timeouts advance on a quiet link and capture statistics are refreshed. */
@@ -21,6 +21,8 @@ export interface LiveOptions {
   workers: number;
   alerts: string;
   flows?: string;
+  sinks?: SinkRoute[];
+  deliveryTimeoutMs?: number;
   bpf?: string;
   log: Logger;
 }
@@ -30,15 +32,22 @@ export interface LiveSummary extends SensorSummary {
 }
 
 export async function live(opts: LiveOptions): Promise<LiveSummary> {
-  const h = PcapHandle.openLive({
-    device: opts.device, snaplen: opts.snaplen, bufferSize: opts.bufferSize,
-    promiscuous: opts.promiscuous, timeoutMs: 100,
-  });
-  if (opts.bpf !== undefined) h.setFilter(opts.bpf);
+  let h: PcapHandle;
+  try {
+    h = PcapHandle.openLive({
+      device: opts.device, snaplen: opts.snaplen, bufferSize: opts.bufferSize,
+      promiscuous: opts.promiscuous, timeoutMs: 100,
+    });
+    if (opts.bpf !== undefined) h.setFilter(opts.bpf);
+  } catch (err) {
+    await abandonSinks(opts.sinks);
+    throw err;
+  }
   const link = h.datalink();
   const started = process.hrtime.bigint();
   const sensor = new Sensor({
     config: opts.config, workers: opts.workers, alerts: opts.alerts, flows: opts.flows,
+    sinks: opts.sinks, deliveryTimeoutMs: opts.deliveryTimeoutMs,
   });
   let stopping = false;
   const stop = (sig: string) => {
@@ -71,6 +80,7 @@ export async function live(opts: LiveOptions): Promise<LiveSummary> {
   } catch (err) {
     // Workers would keep the process alive after a failure (an output that broke).
     await sensor.pipeline.destroy();
+    await abandonSinks(opts.sinks);
     throw err;
   } finally {
     clearInterval(tick);

@@ -5,7 +5,7 @@ import { SingleBar } from 'cli-progress';
 import { CaptureError, PcapHandle } from '../capture/pcap';
 import { TunnelhoundConfig } from '../config/defaults';
 import { Logger } from './log';
-import { Sensor, SensorSummary, summaryLine } from './sensor';
+import { abandonSinks, Sensor, SensorSummary, SinkRoute, summaryLine } from './sensor';
 
 /** Bytes read from libpcap per call: big enough that the call cost vanishes per packet. */
 export const READ_BUFFER_BYTES = 1024 * 1024;
@@ -16,6 +16,8 @@ export interface ReplayOptions {
   workers: number;
   alerts?: string;
   flows?: string;
+  sinks?: SinkRoute[];
+  deliveryTimeoutMs?: number;
   fingerprints?: string;
   bpf?: string;
   progress: boolean;
@@ -56,17 +58,25 @@ function totalSize(files: string[]): number {
 }
 
 export async function replay(opts: ReplayOptions): Promise<SensorSummary> {
-  const handles = openAll(opts.files, opts.bpf);
+  let handles: PcapHandle[];
+  try {
+    handles = openAll(opts.files, opts.bpf);
+  } catch (err) {
+    await abandonSinks(opts.sinks);
+    throw err;
+  }
   const totalBytes = totalSize(opts.files);
   const started = process.hrtime.bigint();
   let sensor: Sensor;
   try {
     sensor = new Sensor({
       config: opts.config, workers: opts.workers, alerts: opts.alerts, flows: opts.flows,
+    sinks: opts.sinks, deliveryTimeoutMs: opts.deliveryTimeoutMs,
       fingerprints: opts.fingerprints,
     });
   } catch (err) {
     for (const h of handles) h.close();
+    await abandonSinks(opts.sinks);
     throw err;
   }
   const bar = opts.progress && totalBytes > 0
@@ -108,6 +118,7 @@ export async function replay(opts: ReplayOptions): Promise<SensorSummary> {
     bar?.stop();
     for (const h of handles) h.close();
     await sensor.pipeline.destroy();
+    await abandonSinks(opts.sinks);
     throw err;
   }
   bar?.update(totalBytes, { packets: sensor.pipeline.totalPackets });

@@ -118,6 +118,11 @@ export class Sensor {
   }
 }
 
+/** Close sinks of a run that failed before it started: spool what they hold, stop timers. */
+export async function abandonSinks(sinks: SinkRoute[] | undefined): Promise<void> {
+  await Promise.allSettled((sinks ?? []).map((s) => s.sink.close(0)));
+}
+
 /** The one-line summary printed at the end of a run. */
 export function summaryLine(s: SensorSummary, elapsedSec: number): string {
   const skipped = Object.entries(s.skipped);
