@@ -10,7 +10,9 @@ import {
   MAX_UDP_MESSAGE, defaultOrigin, docHeader, octetCounted, printableAscii, syslogMessage,
   syslogTimestamp, udpDatagram,
 } from '../src/output/sinks/syslog';
-import { SyslogTransport, parseSyslogUrl } from '../src/output/sinks/syslog-sink';
+import {
+  SyslogTransport, createSyslogSink, parseSyslogUrl,
+} from '../src/output/sinks/syslog-sink';
 import { HAS_GTLS, RSYSLOGD, RsyslogInput, createRsyslog, destroyRsyslog } from './helpers/rsyslog';
 
 const VERSION = '9.8.7';
@@ -133,7 +135,8 @@ t.test('CEF line: header, mapping, IPv6, round trip', async (t) => {
   });
   const flow: EcsDocument = { ...doc, event: { ...doc.event, kind: 'event' } };
   delete flow.event.severity;
-  t.match(cefLine(flow, VERSION), /^CEF:0\|tunnelhound\|tunnelhound\|9\.8\.7\|flow\|flow record\|1\|/);
+  t.match(cefLine(flow, VERSION),
+    /^CEF:0\|tunnelhound\|tunnelhound\|9\.8\.7\|flow\|flow record\|1\|/);
 });
 
 t.test('sink URL rules', async (t) => {
@@ -145,6 +148,33 @@ t.test('sink URL rules', async (t) => {
     t.throws(() => parseSyslogUrl(bad), { code: 'ERR_SINK_URL', message: new RegExp(
       bad.replace(/[?.*[\]]/g, '\\$&') + '.*udp://host:port') }, bad);
   }
+});
+
+t.test('sink option rules', async (t) => {
+  const url = 'tcp://127.0.0.1:6514';
+  t.throws(() => createSyslogSink({ url: 'tcp://h', format: 'json' }), { code: 'ERR_SINK_URL' });
+  t.throws(() => createSyslogSink({ url, format: 'json', caFile: '/x' }),
+    { code: 'ERR_SINK_OPTION', message: /caFile applies to tls:\/\/ only/ });
+  t.throws(() => createSyslogSink({ url, format: 'json', facility: 24 }),
+    { code: 'ERR_SINK_OPTION', message: /facility must be an integer 0-23, got 24/ });
+  t.throws(() => createSyslogSink({ url, format: 'xml' as 'json' }),
+    { code: 'ERR_SINK_OPTION', message: /format must be json or cef/ });
+  t.throws(() => createSyslogSink({ url: 'tls://h:1', format: 'json', caFile: '/nonexistent' }),
+    { code: 'ERR_SINK_TLS_FILE', message: /caFile "\/nonexistent": cannot be read/ });
+  t.throws(() => createSyslogSink({ url: 'tls://h:1', format: 'json', certFile: '/x' }),
+    { code: 'ERR_SINK_TLS_FILE', message: /give both/ });
+});
+
+t.test('lines that are not our ECS documents go out as they are', async (t) => {
+  const json = new SyslogTransport({ protocol: 'udp', host: '127.0.0.1', port: 9,
+    format: 'json' });
+  t.match(json.message('not json'), /^<134>1 - \S+ tunnelhound \d+ flow - not json$/);
+  const cef = new SyslogTransport({ protocol: 'udp', host: '127.0.0.1', port: 9,
+    format: 'cef' });
+  t.match(cef.message('{"event":{"kind":"alert"}}'),
+    /^<132>1 - \S+ tunnelhound \d+ alert - \{"event":\{"kind":"alert"\}\}$/,
+    'JSON not shaped like ECS: sent as JSON');
+  t.match(cef.message(JSON.stringify(alertDoc(0))), / alert - CEF:0\|tunnelhound\|/);
 });
 
 // ---- a real rsyslogd --------------------------------------------------------------------------
@@ -206,3 +236,33 @@ t.test('TCP send rejects while the receiver is down', { skip: noRsyslog }, async
   t.equal(lines.length, 1, 'only the message sent once the receiver was up');
   t.equal(tr.stats().connects, 1);
 });
+
+/** Fast retries so a receiver that comes up is found within a second. */
+const QUICK = { batchMaxMs: 50, backoffMinMs: 100, backoffMaxMs: 500 };
+const CLOSE_TIMEOUT_MS = 5000;
+const DOWN_FOR_MS = 2000;
+
+for (const input of ['tcp', 'tls'] as const) {
+  t.test(`${input}: receiver down at start, every alert arrives exactly once`,
+    { skip: noRsyslog || (input === 'tls' && noGtls) }, async (t) => {
+      const rs = await createRsyslog(input);
+      t.teardown(() => destroyRsyslog(rs));
+      const sink = createSyslogSink({
+        name: `th-${input}`, url: `${input}://${input === 'tls' ? 'localhost' : '127.0.0.1'}:` +
+          rs.port, format: 'json', caFile: rs.caFile, delivery: QUICK,
+      });
+      const n = 30;
+      const docs = Array.from({ length: n }, (_v, i) => alertDoc(i));
+      docs.slice(0, n / 2).forEach((d) => sink.push(JSON.stringify(d), 'alert'));
+      await new Promise((r) => setTimeout(r, DOWN_FOR_MS));
+      t.ok(sink.stats().retried > 0, 'sends failed and were retried while it was down');
+      docs.slice(n / 2).forEach((d) => sink.push(JSON.stringify(d), 'alert'));
+      await rs.start();
+      const lines = await rs.waitForLines(n, DELIVERY_WAIT_MS);
+      await sink.close(CLOSE_TIMEOUT_MS);
+      t.equal(rs.lines().length, n, 'N alerts, N messages: none lost, none twice');
+      const got = lines.map((l) => (JSON.parse(parse5424(l)!.msg) as EcsDocument).event.id);
+      t.same(got.slice().sort(), docs.map((d) => d.event.id).sort(), 'each id once');
+      t.match(sink.stats(), { sent: n, dropped: 0, queued: 0 });
+    });
+}

@@ -76,7 +76,8 @@ function config(kind: RsyslogInput, dir: string, port: number, out: string,
     lines.push('module(load="imtcp")',
       `input(type="imtcp" address="127.0.0.1" port="${port}" ruleset="th")`);
   } else {
-    lines.push(`global(DefaultNetstreamDriver="gtls" DefaultNetstreamDriverCAFile="${tlsFiles!.ca}"` +
+    lines.push('global(DefaultNetstreamDriver="gtls"' +
+      ` DefaultNetstreamDriverCAFile="${tlsFiles!.ca}"` +
       ` DefaultNetstreamDriverCertFile="${tlsFiles!.cert}"` +
       ` DefaultNetstreamDriverKeyFile="${tlsFiles!.key}")`,
     'module(load="imtcp" StreamDriver.Name="gtls" StreamDriver.Mode="1"' +

@@ -8,6 +8,8 @@ import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
 import { cefLine } from './cef';
+import { DeliveryOptions, DeliveryQueue } from './delivery';
+import type { Sink } from './sink';
 import type { EcsDocument } from '../ecs-schema';
 import {
   DocHeader, FACILITY_LOCAL0, SyslogOrigin, defaultOrigin, docHeader, octetCounted,
@@ -229,4 +231,53 @@ export class SyslogTransport {
       });
     }
   }
+}
+
+export interface SyslogSinkOptions {
+  /** Names the sink in stats and its spool files; default `syslog`. */
+  name?: string;
+  url: string;
+  format: SyslogFormat;
+  /** PEM files for tls:// only: the CA to verify the receiver, and a client certificate. */
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+  servername?: string;
+  spoolDir?: string;
+  /** RFC 5424 §6.2.1 facility 0-23; default local0 (16). */
+  facility?: number;
+  /** Batch, memory, spool and backoff limits (DELIVERY_DEFAULTS otherwise). */
+  delivery?: Partial<Omit<DeliveryOptions, 'name' | 'spoolDir'>>;
+}
+
+/** RFC 5424 §6.2.1: facilities are 0 to 23. */
+const MAX_FACILITY = 23;
+
+/**
+ * A syslog Sink: the transport behind a DeliveryQueue (batching, retry with backoff, spool).
+ * Throws, before anything is opened, SinkConfigError ERR_SINK_URL, ERR_SINK_OPTION or
+ * ERR_SINK_TLS_FILE for options the user got wrong.
+ */
+export function createSyslogSink(o: SyslogSinkOptions): Sink {
+  const name = o.name ?? 'syslog';
+  const ep = parseSyslogUrl(o.url);
+  const tlsOpts = ['caFile', 'certFile', 'keyFile', 'servername'] as const;
+  const misplaced = tlsOpts.find((k) => o[k] !== undefined);
+  if (ep.protocol !== 'tls' && misplaced !== undefined) {
+    throw new SinkConfigError('ERR_SINK_OPTION',
+      `syslog sink ${name}: ${misplaced} applies to tls:// only, the url is ${o.url}`);
+  }
+  const facility = o.facility ?? FACILITY_LOCAL0;
+  if (!Number.isInteger(facility) || facility < 0 || facility > MAX_FACILITY) {
+    throw new SinkConfigError('ERR_SINK_OPTION',
+      `syslog sink ${name}: facility must be an integer 0-${MAX_FACILITY}, got ${facility}`);
+  }
+  if (o.format !== 'json' && o.format !== 'cef') {
+    throw new SinkConfigError('ERR_SINK_OPTION',
+      `syslog sink ${name}: format must be json or cef, got ${String(o.format)}`);
+  }
+  const transport = new SyslogTransport({
+    ...ep, format: o.format, facility, servername: o.servername, ...readTlsFiles(o),
+  });
+  return new DeliveryQueue(transport, { ...o.delivery, name, spoolDir: o.spoolDir });
 }
