@@ -7,7 +7,7 @@ import path from 'node:path';
 import t from 'tap';
 
 import { DeliveryQueue, SendOutcome, Transport } from '../src/output/sinks/delivery';
-import { Spool } from '../src/output/sinks/spool';
+import { SEGMENT_MAX_LINES, Spool } from '../src/output/sinks/spool';
 
 /** Every wait in these tests gives up after this long instead of hanging the run. */
 const WAIT_LIMIT_MS = 5000;
@@ -243,6 +243,40 @@ t.test('items refused as busy are sent again; refused for good are counted', asy
   t.equal(q.stats().dropped, 1);
   t.equal(q.stats().retried, 1);
   await q.close(1000);
+});
+
+t.test('disk trouble is counted, never thrown', async (t) => {
+  const spoolDir = path.join(tmpDir(t), 'spool');
+  fs.mkdirSync(spoolDir);
+  // Left by a crashed run: a segment of bad lines, a dead rewrite copy, and a stranger.
+  fs.writeFileSync(path.join(spoolDir, 'g-000000000000.ndjson'), 'garbage\n{"half');
+  fs.writeFileSync(path.join(spoolDir, 'g-000000000001.ndjson.tmp'), 'dead copy');
+  fs.writeFileSync(path.join(spoolDir, 'other.txt'), 'not ours');
+  const tr = new FakeTransport();
+  tr.close = async () => { throw new Error('close failed'); };
+  const q = new DeliveryQueue(tr, { name: 'g', memoryMaxLines: 2, spoolDir, ...FAST });
+  t.notOk(fs.readdirSync(spoolDir).some((f) => f.endsWith('.tmp')),
+    'a dead rewrite copy is removed at start');
+  await until('the bad segment cleared', () => q.stats().dropped === 2);
+  t.same(fs.readdirSync(spoolDir), ['other.txt'], 'only unreadable lines: removed, counted');
+
+  fs.rmSync(spoolDir, { recursive: true }); // the spool directory vanishes under us
+  for (const i of range(0, 3)) q.push(doc(i), 'alert');
+  t.equal(q.stats().dropped, 5, 'lines that could not be spooled are counted');
+  t.match(q.spoolError, { code: 'ENOENT' });
+  await q.close(200); // the transport's close throws: shutdown still resolves
+  t.pass('closed');
+});
+
+t.test('spool: large appends are cut into segments; bad options refused', async (t) => {
+  const dir = tmpDir(t);
+  const s = new Spool(dir, 'big', 1 << 24);
+  s.append(range(0, SEGMENT_MAX_LINES * 2 + 1).map(doc));
+  t.equal(fs.readdirSync(dir).length, 3);
+  t.throws(() => new Spool(dir, 'n', 0), { code: 'ERR_SINK_OPTION', message: /spoolMaxBytes/ });
+  const file = path.join(dir, 'a-file');
+  fs.writeFileSync(file, '');
+  t.throws(() => new Spool(path.join(file, 'x'), 'n', 10), { code: 'ERR_SINK_SPOOL' });
 });
 
 t.test('options are checked with a code naming the option', async (t) => {

@@ -36,6 +36,8 @@ class Receiver {
   /** Arrivals by id, duplicates included (a duplicate shows as a count above 1). */
   arrivals = new Map<string, number>();
   plan: number[] = [];
+  /** 200 answers to give instead of the real one (nothing stored for those requests). */
+  answers: string[] = [];
   private server = http.createServer((req, res) => this.handle(req, res));
 
   async listen(port = 0): Promise<number> {
@@ -59,6 +61,11 @@ class Receiver {
       const status = this.plan.shift() ?? 200;
       if (status !== 200) {
         res.writeHead(status).end('{"error":"planned"}');
+        return;
+      }
+      const canned = this.answers.shift();
+      if (canned !== undefined) {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(canned);
         return;
       }
       const answer = req.url === '/_bulk' ? this.bulk(text) : this.hec(text);
@@ -189,6 +196,26 @@ t.test('a duplicate already stored (409) counts as sent; a bad item as dropped',
   await sink.close(3000);
   t.equal(rx.requests[0].headers['content-encoding'], undefined, 'gzip off');
   t.same(sink.stats(), { sent: 3, retried: 0, spooled: 0, dropped: 1, queued: 0 });
+});
+
+t.test('_bulk per item: 429 sent again, 400 dropped; odd answers retried', async (t) => {
+  const rx = new Receiver();
+  const port = await rx.listen();
+  t.teardown(() => rx.close());
+  const item = (status: number) => ({ create: { status } });
+  rx.answers = [
+    'not json',
+    JSON.stringify({ errors: true, items: [item(201)] }), // fewer items than documents
+    JSON.stringify({ errors: true, items: [item(201), item(429), item(400)] }),
+  ];
+  const sink = createHttpSink({ name: 'es-i', url: `http://127.0.0.1:${port}`,
+    format: 'elasticsearch', batchMaxLines: 3, ...FAST });
+  pushAll(sink, 3);
+  await until('all accounted', () => sink.stats().sent + sink.stats().dropped === 3);
+  await sink.close(2000);
+  t.same(sink.stats(), { sent: 2, retried: 3, spooled: 0, dropped: 1, queued: 0 });
+  t.same([...rx.arrivals.keys()], ['id-1'], 'only the busy item was sent again');
+  t.equal(rx.requests.length, 4);
 });
 
 t.test('splunk HEC: event objects with time and sourcetype; 503 retried, 400 dropped',

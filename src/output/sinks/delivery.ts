@@ -74,6 +74,7 @@ export class DeliveryQueue implements Sink {
   private wake: (() => void) | null = null;
   private batchTimer: NodeJS.Timeout | null = null;
   private readonly loop: Promise<void>;
+  private closed: Promise<void> | null = null;
   /** The first spool write error, kept for the caller's summary; never thrown from push. */
   spoolError: Error | null = null;
 
@@ -130,8 +131,13 @@ export class DeliveryQueue implements Sink {
     };
   }
 
-  async close(timeoutMs: number): Promise<void> {
-    if (this.closing) return this.loop;
+  close(timeoutMs: number): Promise<void> {
+    // A second close waits for the first instead of starting another deadline.
+    this.closed ??= this.shutdown(timeoutMs);
+    return this.closed;
+  }
+
+  private async shutdown(timeoutMs: number): Promise<void> {
     this.closing = true;
     this.poke();
     let timer: NodeJS.Timeout | undefined;

@@ -9,6 +9,11 @@ import path from 'node:path';
 
 /** Zero-padded so a plain sort of file names is the order of writing. */
 const SEQ_DIGITS = 12;
+/**
+ * Lines per segment at most: a batch that ends inside a segment rewrites that segment's tail
+ * on commit, so small segments keep the work per batch bounded.
+ */
+export const SEGMENT_MAX_LINES = 1000;
 /** Suffix of a segment being rewritten after a partial take; a leftover one is a dead copy. */
 const TMP_SUFFIX = '.tmp';
 
@@ -73,24 +78,12 @@ export class Spool {
     return this.totalBytes;
   }
 
-  /** Writes one segment; then drops the oldest segments while over `maxBytes`. */
+  /** Writes the lines as segments; then drops the oldest segments while over `maxBytes`. */
   append(lines: string[]): void {
-    if (lines.length === 0) return;
-    const seq = this.nextSeq++;
-    const file = path.join(this.dir,
-      `${this.name}-${String(seq).padStart(SEQ_DIGITS, '0')}.ndjson`);
-    const data = lines.join('\n') + '\n';
-    const fd = fs.openSync(file, 'wx');
-    try {
-      fs.writeSync(fd, data);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
+    for (let at = 0; at < lines.length; at += SEGMENT_MAX_LINES) {
+      this.writeSegment(lines.slice(at, at + SEGMENT_MAX_LINES));
+      this.enforceBound();
     }
-    const bytes = Buffer.byteLength(data);
-    this.segments.push({ seq, file, bytes });
-    this.totalBytes += bytes;
-    this.enforceBound();
   }
 
   /** Reads up to `maxLines` from the oldest segments; nothing is removed until `commit()`. */
@@ -120,6 +113,23 @@ export class Spool {
       this.held = new Set();
     };
     return { lines, commit };
+  }
+
+  private writeSegment(lines: string[]): void {
+    const seq = this.nextSeq++;
+    const file = path.join(this.dir,
+      `${this.name}-${String(seq).padStart(SEQ_DIGITS, '0')}.ndjson`);
+    const data = lines.join('\n') + '\n';
+    const fd = fs.openSync(file, 'wx');
+    try {
+      fs.writeSync(fd, data);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    const bytes = Buffer.byteLength(data);
+    this.segments.push({ seq, file, bytes });
+    this.totalBytes += bytes;
   }
 
   /** Finds segments an earlier run left, oldest first, and removes dead rewrite copies. */
