@@ -105,6 +105,8 @@ export class SyslogTransport {
   private readonly origin: SyslogOrigin;
   private readonly version: string;
   private stream: StreamSocket | null = null;
+  /** A connect in progress, shared so two sends never open two connections. */
+  private connecting: Promise<StreamSocket> | null = null;
   private udp: dgram.Socket | null = null;
   private readonly counters: SyslogTransportStats = { truncated: 0, connects: 0 };
 
@@ -137,7 +139,10 @@ export class SyslogTransport {
   async send(lines: string[]): Promise<void> {
     const msgs = lines.map((l) => this.message(l));
     if (this.o.protocol === 'udp') return this.sendUdp(msgs);
-    const sock = this.stream ?? await this.connect();
+    // Known gap: the write callback means the kernel took the bytes, not that the receiver
+    // did. RFC 6587 has no acknowledgement, so a batch written just before the receiver
+    // closes the connection can be lost; rsyslog's RELP would close that gap.
+    const sock = this.stream ?? await this.connectOnce();
     const buf = Buffer.concat(msgs.map(octetCounted));
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -177,6 +182,11 @@ export class SyslogTransport {
   private drop(sock: StreamSocket): void {
     if (this.stream === sock) this.stream = null;
     sock.destroy();
+  }
+
+  private connectOnce(): Promise<StreamSocket> {
+    this.connecting ??= this.connect().finally(() => { this.connecting = null; });
+    return this.connecting;
   }
 
   private connect(): Promise<StreamSocket> {
