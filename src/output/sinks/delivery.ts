@@ -58,8 +58,6 @@ interface InFlight {
   commit: (() => void) | null;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 export class DeliveryQueue implements Sink {
   readonly name: string;
   private readonly opts: DeliveryOptions;

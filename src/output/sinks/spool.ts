@@ -62,11 +62,11 @@ export class Spool {
     }
     try {
       fs.mkdirSync(dir, { recursive: true });
+      this.scan();
     } catch (err) {
       throw new SpoolError('ERR_SINK_SPOOL',
-        `cannot create spool directory ${dir} (spoolDir): ${(err as NodeJS.ErrnoException).code}`);
+        `cannot use spool directory ${dir} (--spool): ${(err as NodeJS.ErrnoException).code}`);
     }
-    this.scan();
   }
 
   /** True when nothing is waiting on disk. */
