@@ -10,6 +10,7 @@ import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, UsageError } from './errors';
 import { live } from './live';
 import { makeLogger } from './log';
 import { replay } from './replay';
+import { addSinkOptions, buildSinks } from './sink-options';
 
 // package.json sits outside the compiled tree, so it is read at run time, not imported.
 const VERSION: string = require(path.join(__dirname, '../../../package.json')).version;
@@ -69,16 +70,18 @@ export async function main(argv: string[]): Promise<number> {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   let result: Promise<unknown> | null = null;
 
-  common(program.command('replay')
+  addSinkOptions(common(program.command('replay')
     .description('replay pcap/pcapng capture files and print alerts')
-    .argument('<capture...>', 'capture files (pcap, nanosecond pcap, pcapng)'))
+    .argument('<capture...>', 'capture files (pcap, nanosecond pcap, pcapng)')))
     .option('--no-progress', 'no progress bar even on a terminal')
     .action((files: string[], o) => {
       checkDistinctOutputs(o);
       const log = makeLogger(o.logLevel);
       const config = loadConfig(o.config);
+      const sinks = buildSinks(o);
       result = replay({
         files, config, workers: o.workers, alerts: o.alerts, flows: o.flows, bpf: o.bpf,
+        sinks, deliveryTimeoutMs: o.deliveryTimeout * 1000,
         progress: o.progress !== false && process.stderr.isTTY === true, log,
       });
     });
@@ -97,8 +100,8 @@ export async function main(argv: string[]): Promise<number> {
       });
     });
 
-  common(program.command('live')
-    .description('capture from a live interface until SIGINT/SIGTERM'))
+  addSinkOptions(common(program.command('live')
+    .description('capture from a live interface until SIGINT/SIGTERM')))
     .requiredOption('--interface <if>', 'interface to capture on')
     .addOption(new Option('--snaplen <bytes>', 'bytes kept per packet')
       .argParser(intOption('--snaplen', 64, 262144)).default(262144))
@@ -109,7 +112,9 @@ export async function main(argv: string[]): Promise<number> {
       checkDistinctOutputs(o);
       const log = makeLogger(o.logLevel);
       const config = loadConfig(o.config);
+      const sinks = buildSinks(o);
       result = live({
+        sinks, deliveryTimeoutMs: o.deliveryTimeout * 1000,
         device: o.interface, snaplen: o.snaplen, bufferSize: o.bufferSize,
         promiscuous: o.promiscuous !== false, config, workers: o.workers, alerts: o.alerts,
         flows: o.flows, bpf: o.bpf, log,
@@ -122,8 +127,9 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
-    if (err instanceof ConfigError || err instanceof UsageError) {
-      process.stderr.write(`tunnelhound: ${err.message}\n`);
+    if (err instanceof ConfigError || err instanceof UsageError ||
+      /^ERR_SINK_/.test(String((err as { code?: string }).code))) {
+      process.stderr.write(`tunnelhound: ${(err as Error).message}\n`);
       return EXIT_USAGE;
     }
     throw err;

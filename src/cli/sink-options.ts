@@ -1,0 +1,105 @@
+// Command-line options of the SIEM sinks and the sinks they build. Secrets (HTTP auth) come
+// from an environment variable or a file, never from the command line, where `ps` shows them.
+
+import fs from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { createHttpSink } from '../output/sinks/http-sink';
+import { createSyslogSink } from '../output/sinks/syslog-sink';
+import { UsageError } from './errors';
+import { SinkRoute } from './sensor';
+
+type Send = 'alerts' | 'flows' | 'both';
+
+export interface SinkCliOptions {
+  syslog?: string[];
+  syslogFormat: 'json' | 'cef';
+  syslogCa?: string;
+  syslogCert?: string;
+  syslogKey?: string;
+  syslogSend: Send;
+  http?: string[];
+  httpFormat: 'elasticsearch' | 'splunk';
+  httpIndex?: string;
+  httpAuthEnv?: string;
+  httpAuthFile?: string;
+  httpSend: Send;
+  spool?: string;
+  deliveryTimeout: number;
+}
+
+const collect = (v: string, acc: string[] | undefined) => [...(acc ?? []), v];
+
+export function addSinkOptions(cmd: Command): Command {
+  const send = (flag: string) => new Option(`${flag} <what>`, 'what this sink receives')
+    .choices(['alerts', 'flows', 'both']).default('alerts');
+  return cmd
+    .option('--syslog <url>', 'syslog receiver: udp://, tcp:// or tls://host:port ' +
+      '(RFC 5424; octet counting on TCP/TLS); repeatable', collect)
+    .addOption(new Option('--syslog-format <fmt>', 'syslog payload')
+      .choices(['json', 'cef']).default('json'))
+    .option('--syslog-ca <file>', 'CA certificate(s) to verify a tls:// receiver')
+    .option('--syslog-cert <file>', 'client certificate for tls://')
+    .option('--syslog-key <file>', 'client key for tls://')
+    .addOption(send('--syslog-send'))
+    .option('--http <url>', 'HTTP bulk receiver (Elasticsearch/OpenSearch or Splunk HEC ' +
+      'base URL); repeatable', collect)
+    .addOption(new Option('--http-format <fmt>', 'bulk body form')
+      .choices(['elasticsearch', 'splunk']).default('elasticsearch'))
+    .option('--http-index <name>', 'Elasticsearch index (default tunnelhound)')
+    .option('--http-auth-env <var>', 'environment variable holding the Authorization header ' +
+      'value (e.g. "ApiKey ..." or "Splunk <token>")')
+    .option('--http-auth-file <file>', 'file holding the Authorization header value')
+    .addOption(send('--http-send'))
+    .option('--spool <dir>', 'spool undeliverable documents here (bounded; the next run ' +
+      'delivers them)')
+    .addOption(new Option('--delivery-timeout <seconds>', 'wait this long for receivers at exit')
+      .argParser((v) => {
+        const n = Number(v);
+        if (!Number.isFinite(n) || n < 0 || n > 3600) {
+          throw new InvalidArgumentError('--delivery-timeout must be 0 to 3600 seconds');
+        }
+        return n;
+      }).default(10));
+}
+
+function authHeader(o: SinkCliOptions): string | undefined {
+  if (o.httpAuthEnv !== undefined) {
+    const v = process.env[o.httpAuthEnv];
+    if (v === undefined || v === '') {
+      throw new UsageError(`--http-auth-env ${o.httpAuthEnv}: the variable is not set`);
+    }
+    return v;
+  }
+  if (o.httpAuthFile !== undefined) {
+    try {
+      return fs.readFileSync(o.httpAuthFile, 'utf8').trim();
+    } catch (err) {
+      throw new UsageError(`--http-auth-file ${o.httpAuthFile}: ${(err as Error).message}`);
+    }
+  }
+  return undefined;
+}
+
+function route(send: Send) {
+  return { alerts: send !== 'flows', flows: send !== 'alerts' };
+}
+
+export function buildSinks(o: SinkCliOptions): SinkRoute[] {
+  const routes: SinkRoute[] = [];
+  const auth = o.http !== undefined ? authHeader(o) : undefined;
+  (o.syslog ?? []).forEach((url, i) => {
+    const sink = createSyslogSink({
+      name: `syslog-${i + 1}`, url, format: o.syslogFormat, caFile: o.syslogCa,
+      certFile: o.syslogCert, keyFile: o.syslogKey, spoolDir: o.spool,
+    });
+    routes.push({ sink, ...route(o.syslogSend) });
+  });
+  (o.http ?? []).forEach((url, i) => {
+    const sink = createHttpSink({
+      name: `http-${i + 1}`, url, format: o.httpFormat, index: o.httpIndex, authHeader: auth,
+      gzip: true, spoolDir: o.spool,
+    });
+    routes.push({ sink, ...route(o.httpSend) });
+  });
+  return routes;
+}
