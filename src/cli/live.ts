@@ -3,6 +3,7 @@
 
 import { PcapHandle } from '../capture/pcap';
 import { TunnelhoundConfig } from '../config/defaults';
+import { RotateOptions } from '../output/ndjson-writer';
 import { Logger } from './log';
 import { abandonSinks, Sensor, SensorSummary, SinkRoute, summaryLine } from './sensor';
 import { READ_BUFFER_BYTES } from './replay';
@@ -23,6 +24,7 @@ export interface LiveOptions {
   flows?: string;
   sinks?: SinkRoute[];
   deliveryTimeoutMs?: number;
+  rotate?: RotateOptions;
   bpf?: string;
   log: Logger;
 }
@@ -47,7 +49,7 @@ export async function live(opts: LiveOptions): Promise<LiveSummary> {
   const started = process.hrtime.bigint();
   const sensor = new Sensor({
     config: opts.config, workers: opts.workers, alerts: opts.alerts, flows: opts.flows,
-    sinks: opts.sinks, deliveryTimeoutMs: opts.deliveryTimeoutMs,
+    sinks: opts.sinks, deliveryTimeoutMs: opts.deliveryTimeoutMs, rotate: opts.rotate,
   });
   let stopping = false;
   const stop = (sig: string) => {
@@ -58,8 +60,14 @@ export async function live(opts: LiveOptions): Promise<LiveSummary> {
   };
   const onInt = () => stop('SIGINT');
   const onTerm = () => stop('SIGTERM');
+  // SIGHUP reopens the output files (logrotate); flows and the capture go on untouched.
+  const onHup = () => {
+    opts.log.info('reopening output files');
+    sensor.reopen();
+  };
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
+  process.on('SIGHUP', onHup);
   opts.log.info({ device: opts.device, linktype: link.name }, 'capture started');
   const tick = setInterval(() => {
     sensor.pipeline.tick(Date.now() / 1000).catch((err) => opts.log.error({ err }, 'tick'));
@@ -87,6 +95,7 @@ export async function live(opts: LiveOptions): Promise<LiveSummary> {
     clearInterval(statsTimer);
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
+    process.off('SIGHUP', onHup);
     h.close();
   }
   const summary = await sensor.finish();

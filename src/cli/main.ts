@@ -46,7 +46,15 @@ function common(cmd: Command): Command {
     .option('--bpf <expr>', 'BPF filter applied by libpcap')
     .addOption(new Option('--workers <n>', 'shard worker threads (0 = inline)')
       .argParser(intOption('--workers', 0, 256)).default(defaultWorkers()))
-    .addOption(logLevelOption());
+    .addOption(logLevelOption())
+    .addOption(new Option('--rotate-size <bytes>', 'start a new --alerts/--flows file past ' +
+      'this size').argParser(intOption('--rotate-size', 4096, Number.MAX_SAFE_INTEGER)))
+    .addOption(new Option('--rotate-interval <seconds>', 'start a new --alerts/--flows file ' +
+      'this often').argParser(intOption('--rotate-interval', 1, 366 * 86400)));
+}
+
+function rotation(o: { rotateSize?: number; rotateInterval?: number }) {
+  return { maxBytes: o.rotateSize, maxAgeSec: o.rotateInterval };
 }
 
 function logLevelOption(): Option {
@@ -81,7 +89,7 @@ export async function main(argv: string[]): Promise<number> {
       const sinks = buildSinks(o);
       result = replay({
         files, config, workers: o.workers, alerts: o.alerts, flows: o.flows, bpf: o.bpf,
-        sinks, deliveryTimeoutMs: o.deliveryTimeout * 1000,
+        sinks, deliveryTimeoutMs: o.deliveryTimeout * 1000, rotate: rotation(o),
         progress: o.progress !== false && process.stderr.isTTY === true, log,
       });
     });
@@ -114,7 +122,7 @@ export async function main(argv: string[]): Promise<number> {
       const config = loadConfig(o.config);
       const sinks = buildSinks(o);
       result = live({
-        sinks, deliveryTimeoutMs: o.deliveryTimeout * 1000,
+        sinks, deliveryTimeoutMs: o.deliveryTimeout * 1000, rotate: rotation(o),
         device: o.interface, snaplen: o.snaplen, bufferSize: o.bufferSize,
         promiscuous: o.promiscuous !== false, config, workers: o.workers, alerts: o.alerts,
         flows: o.flows, bpf: o.bpf, log,

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import { SingleBar } from 'cli-progress';
 import { CaptureError, PcapHandle } from '../capture/pcap';
 import { TunnelhoundConfig } from '../config/defaults';
+import { RotateOptions } from '../output/ndjson-writer';
 import { Logger } from './log';
 import { abandonSinks, Sensor, SensorSummary, SinkRoute, summaryLine } from './sensor';
 
@@ -18,6 +19,7 @@ export interface ReplayOptions {
   flows?: string;
   sinks?: SinkRoute[];
   deliveryTimeoutMs?: number;
+  rotate?: RotateOptions;
   fingerprints?: string;
   bpf?: string;
   progress: boolean;
@@ -71,7 +73,7 @@ export async function replay(opts: ReplayOptions): Promise<SensorSummary> {
   try {
     sensor = new Sensor({
       config: opts.config, workers: opts.workers, alerts: opts.alerts, flows: opts.flows,
-    sinks: opts.sinks, deliveryTimeoutMs: opts.deliveryTimeoutMs,
+    sinks: opts.sinks, deliveryTimeoutMs: opts.deliveryTimeoutMs, rotate: opts.rotate,
       fingerprints: opts.fingerprints,
     });
   } catch (err) {
@@ -86,6 +88,8 @@ export async function replay(opts: ReplayOptions): Promise<SensorSummary> {
   bar?.start(totalBytes, 0, { packets: 0 });
   const buf = new Uint8Array(new ArrayBuffer(READ_BUFFER_BYTES));
   let consumed = 0;
+  const onHup = () => sensor.reopen();
+  process.on('SIGHUP', onHup);
   // A capture cut short (tcpdump killed mid-write) is common: what was read still counts, so
   // the flows are flushed and reported before the failure is.
   let readFailure: CaptureError | null = null;
@@ -116,6 +120,7 @@ export async function replay(opts: ReplayOptions): Promise<SensorSummary> {
     }
   } catch (err) {
     bar?.stop();
+    process.off('SIGHUP', onHup);
     for (const h of handles) h.close();
     await sensor.pipeline.destroy();
     await abandonSinks(opts.sinks);
@@ -124,6 +129,7 @@ export async function replay(opts: ReplayOptions): Promise<SensorSummary> {
   bar?.update(totalBytes, { packets: sensor.pipeline.totalPackets });
   bar?.stop();
   const summary = await sensor.finish();
+  process.off('SIGHUP', onHup);
   const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
   opts.log.info({ summary: { ...summary, shards: undefined }, elapsedSec: elapsed },
     'replay done');

@@ -6,7 +6,7 @@ import { DetectionEngine } from '../detect/engine';
 import { FlowRecord } from '../flow/flow-record';
 import { alertDocument, flowDocument } from '../output/ecs';
 import { fingerprintLine } from '../output/fingerprint-line';
-import { NdjsonWriter } from '../output/ndjson-writer';
+import { NdjsonWriter, RotateOptions } from '../output/ndjson-writer';
 import { Pipeline, PipelineStats } from '../pipeline/dispatcher';
 import { DocKind, Sink, SinkStats } from '../output/sinks/sink';
 
@@ -22,6 +22,8 @@ export interface SensorOptions {
   sinks?: SinkRoute[];
   /** How long finish() lets the sinks deliver before what is left goes to their spool. */
   deliveryTimeoutMs?: number;
+  /** Rotation of the alert and flow files. */
+  rotate?: RotateOptions;
 }
 
 export interface SinkRoute {
@@ -55,7 +57,7 @@ export class Sensor {
     this.deliveryTimeoutMs = opts.deliveryTimeoutMs ?? DEFAULT_DELIVERY_TIMEOUT_MS;
     this.engine = new DetectionEngine(opts.config);
     const writer = (target: string | undefined, what: string) =>
-      (target === undefined ? null : new NdjsonWriter(target, what));
+      (target === undefined ? null : new NdjsonWriter(target, what, opts.rotate));
     this.alertWriter = writer(opts.alerts, 'alerts');
     this.flowWriter = writer(opts.flows, 'flow records');
     this.fingerprintWriter = writer(opts.fingerprints, 'fingerprints');
@@ -90,6 +92,13 @@ export class Sensor {
     for (const s of this.sinks) {
       if (kind === 'alert' ? s.alerts : s.flows) s.sink.push(json, kind);
     }
+  }
+
+  /** Reopen the output files by name (SIGHUP, after logrotate moved them). */
+  reopen(): void {
+    this.alertWriter?.reopen();
+    this.flowWriter?.reopen();
+    this.fingerprintWriter?.reopen();
   }
 
   /** Wait for the writers when they push back. */

@@ -1,7 +1,9 @@
 // One JSON document per line to standard output or a file, honouring back-pressure: the
 // caller awaits `ready()` between batches so a slow disk or pipe slows the reader instead of
 // growing memory. A write error (disk full, reader gone) is kept and reported once, never
-// thrown from an event handler.
+// thrown from an event handler. Files are opened for append (a restarted sensor must not
+// wipe the last run's alerts), rotate by size or age, and reopen on request (SIGHUP, after
+// logrotate moved them).
 
 import fs from 'node:fs';
 import { Writable } from 'node:stream';
@@ -17,29 +19,53 @@ export class OutputError extends Error {
   }
 }
 
+export interface RotateOptions {
+  /** Start a new file once the current one would pass this many bytes. */
+  maxBytes?: number;
+  /** Start a new file once the current one is this many seconds old. */
+  maxAgeSec?: number;
+}
+
 export class NdjsonWriter {
-  private readonly stream: Writable;
+  private stream: Writable;
   private readonly ownsStream: boolean;
   private failure: OutputError | null = null;
+  private bytes = 0;
+  private openedAt = Date.now();
+  /** Files this writer rotated out, oldest first (for tests and the operator's log). */
+  readonly rotated: string[] = [];
   count = 0;
 
   /** `what` names the output in messages ("alerts", "flow records"). */
-  constructor(private readonly target: string, private readonly what: string) {
+  constructor(private readonly target: string, private readonly what: string,
+    private readonly rotate: RotateOptions = {}) {
     if (target === '-') {
       this.stream = process.stdout;
       this.ownsStream = false;
+      this.watch(this.stream);
     } else {
-      // Open synchronously so an unwritable path fails at start with a clear message.
-      let fd: number;
-      try {
-        fd = fs.openSync(target, 'w');
-      } catch (err) {
-        throw new OutputError(what, target, err as NodeJS.ErrnoException);
-      }
-      this.stream = fs.createWriteStream('', { fd });
       this.ownsStream = true;
+      this.stream = this.open();
     }
-    this.stream.on('error', (err: NodeJS.ErrnoException) => {
+  }
+
+  /** Open the target for append; synchronous so an unwritable path fails at once. */
+  private open(): Writable {
+    let fd: number;
+    try {
+      fd = fs.openSync(this.target, 'a');
+      this.bytes = fs.fstatSync(fd).size;
+    } catch (err) {
+      throw new OutputError(this.what, this.target, err as NodeJS.ErrnoException);
+    }
+    this.openedAt = Date.now();
+    const s = fs.createWriteStream('', { fd });
+    this.watch(s);
+    return s;
+  }
+
+  private watch(s: Writable): void {
+    s.on('error', (err: NodeJS.ErrnoException) => {
       this.failure ??= new OutputError(this.what, this.target, err);
     });
   }
@@ -51,8 +77,46 @@ export class NdjsonWriter {
 
   write(doc: object): void {
     if (this.failure !== null) return;
+    const line = JSON.stringify(doc) + '\n';
+    if (this.ownsStream && this.dueForRotation(line.length)) this.rotateNow();
     this.count++;
-    this.stream.write(JSON.stringify(doc) + '\n');
+    this.bytes += Buffer.byteLength(line);
+    this.stream.write(line);
+  }
+
+  private dueForRotation(nextBytes: number): boolean {
+    const { maxBytes, maxAgeSec } = this.rotate;
+    if (this.bytes === 0) return false;
+    return (maxBytes !== undefined && this.bytes + nextBytes > maxBytes) ||
+      (maxAgeSec !== undefined && Date.now() - this.openedAt >= maxAgeSec * 1000);
+  }
+
+  /** Move the current file aside as TARGET.<UTC time>[.n] and start an empty one. */
+  private rotateNow(): void {
+    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    let aside = `${this.target}.${stamp}`;
+    for (let n = 1; fs.existsSync(aside); n++) aside = `${this.target}.${stamp}.${n}`;
+    try {
+      // Pending writes still land in the moved file: the descriptor follows the rename.
+      fs.renameSync(this.target, aside);
+    } catch (err) {
+      this.failure ??= new OutputError(this.what, this.target, err as NodeJS.ErrnoException);
+      return;
+    }
+    this.rotated.push(aside);
+    this.stream.end();
+    this.stream = this.open();
+  }
+
+  /** Reopen the target by name (SIGHUP after an external rotation); no-op for stdout. */
+  reopen(): void {
+    if (!this.ownsStream || this.failure !== null) return;
+    this.stream.end();
+    try {
+      this.stream = this.open();
+    } catch (err) {
+      this.failure ??= err as OutputError;
+    }
   }
 
   /** Resolves once the stream can take more without buffering without bound. */
