@@ -1,6 +1,9 @@
 // RFC 5424 syslog messages built from ECS documents, and the two framings we send them in:
 // one message per UDP datagram (RFC 5426) and octet counting on TCP and TLS (RFC 6587 §3.4.1,
 // RFC 5425 §4.3). Pure functions: no sockets here.
+// gap: no npm syslog client was evaluated against our needs (RFC 6587 octet counting over TLS
+// with client certificates, the timestamp taken from the document, back-pressure into the
+// delivery queue); the format itself is one header line and a length prefix, written here.
 
 import os from 'node:os';
 
