@@ -104,9 +104,10 @@ export async function replay(opts: ReplayOptions): Promise<SensorSummary> {
         try {
           r = h.readBatch(buf);
         } catch (err) {
+          const reason = (err as Error).message;
           readFailure ??= new CaptureError('ERR_CAPTURE_READ',
-            `capture ${opts.files[i]}: ${(err as Error).message}; flows read so far are reported`);
-          opts.log.info({ file: opts.files[i], err: (err as Error).message }, 'capture read failed');
+            `capture ${opts.files[i]}: ${reason}; flows read so far are reported`);
+          opts.log.info({ file: opts.files[i], err: reason }, 'capture read failed');
           break;
         }
         if (r.bytes > 0) await sensor.pipeline.feed(buf, r.bytes, link.type);

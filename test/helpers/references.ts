@@ -54,7 +54,10 @@ export function readSnap(file: string): RefFlow[] {
   return out;
 }
 
-const NDPI_FLOW = /^\s*\d+\s+(TCP|UDP)\s+(\[[^\]]+\]|[\d.]+):(\d+)\s+<->\s+(\[[^\]]+\]|[\d.]+):(\d+)/;
+/** `<n> TCP a:port <-> b:port`, IPv6 addresses in brackets. */
+const NDPI_ADDR = String.raw`(\[[^\]]+\]|[\d.]+):(\d+)`;
+const NDPI_FLOW = new RegExp(String.raw`^\s*\d+\s+(TCP|UDP)\s+` + NDPI_ADDR +
+  String.raw`\s+<->\s+` + NDPI_ADDR);
 
 /** Flows of an nDPI reader output with the fingerprints it printed (hex lower-cased). */
 export function readNdpi(file: string): RefFlow[] {
