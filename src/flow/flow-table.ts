@@ -26,7 +26,10 @@ export interface FlowTableOptions {
   activeTimeoutSec: number;
   /** Histograms available for entropy sampling at once (each 512 bytes). */
   entropyPool: number;
-  /** Handshakes reassembled at once (each about 33 KiB: two 16 KiB stream buffers). */
+  /**
+   * Handshakes reassembled at once: each inspector holds two 16 KiB stream buffers, plus a
+   * 16 KiB CRYPTO buffer once it has seen QUIC, so the default costs at most about 100 MB.
+   */
   inspectorPool: number;
 }
 
