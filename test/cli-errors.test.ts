@@ -74,3 +74,9 @@ t.test('a good config changes the verdict', async (t) => {
   t.equal(r.code, 0, r.stderr);
   t.match(r.stdout, /"detection":"ssh_asymmetric_long_lived"/);
 });
+
+t.test('a full disk under --alerts is an error, not a quiet success', async (t) => {
+  const r = await runCli(['replay', '--alerts', '/dev/full', path.join(PCAPS, 'ssh-on-443.pcap')]);
+  t.equal(r.code, 1);
+  t.match(r.stderr, /cannot write alerts to \/dev\/full: ENOSPC/);
+});

@@ -54,3 +54,11 @@ t.test('appends across runs and reopens by name after an outside rotation', asyn
   t.same(lines(moved).map((d) => d.n), [1, 2, 3], 'the last run kept; moved file complete');
   t.same(lines(target).map((d) => d.n), [4], 'new lines in the reopened file');
 });
+
+t.test('only regular files rotate: a device keeps its name', async (t) => {
+  const w = new NdjsonWriter('/dev/null', 'flow records', { maxBytes: 100 });
+  for (let n = 0; n < 50; n++) w.write({ n, pad: 'x'.repeat(40) });
+  await w.close();
+  t.same(w.rotated, []);
+  t.ok(fs.statSync('/dev/null').isCharacterDevice(), '/dev/null is still the device');
+});

@@ -82,3 +82,28 @@ t.test('receiver down: alerts are spooled, the next run delivers them', async (t
   const ids = srv.got.flatMap((g) => g.docs.map((d) => d.event.id)).sort();
   t.same(ids, firstIds, 'the spooled alerts of the first run, each once');
 });
+
+t.test('a receiver that never answers does not hold the exit past --delivery-timeout',
+  async (t) => {
+    const silent = http.createServer(() => { /* accept and never answer */ });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    t.teardown(() => silent.closeAllConnections?.() ?? silent.close());
+    const port = (silent.address() as AddressInfo).port;
+    const spool = path.join(tmp, 'silent-spool');
+    const started = Date.now();
+    const r = await run(['replay', '--http', `http://127.0.0.1:${port}`, '--spool', spool,
+      '--delivery-timeout', '1', ...tunnels]);
+    const took = (Date.now() - started) / 1000;
+    t.equal(r.code, 0, r.stderr);
+    t.ok(took < 8, `exited ${took.toFixed(1)} s after start (timeout 1 s, request timeout 30 s)`);
+    t.match(r.stderr, /http-1: 0 sent, \d+ retried, 2 spooled, 0 dropped/);
+    silent.close();
+  });
+
+t.test('a spool that cannot be written is refused at start', async (t) => {
+  const file = path.join(tmp, 'not-a-dir');
+  fs.writeFileSync(file, '');
+  const r = await run(['replay', '--http', 'http://127.0.0.1:1', '--spool', file, ...tunnels]);
+  t.equal(r.code, 2);
+  t.match(r.stderr, /--spool .*not-a-dir: not a writable directory/);
+});

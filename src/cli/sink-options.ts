@@ -2,6 +2,7 @@
 // from an environment variable or a file, never from the command line, where `ps` shows them.
 
 import fs from 'node:fs';
+import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { createHttpSink } from '../output/sinks/http-sink';
 import { createSyslogSink } from '../output/sinks/syslog-sink';
@@ -84,8 +85,28 @@ function route(send: Send) {
   return { alerts: send !== 'flows', flows: send !== 'alerts' };
 }
 
+/**
+ * The spool must take a file now, not when the receiver first fails: a spool that cannot be
+ * written turns "spooled" into "dropped" exactly when it matters.
+ */
+function checkSpool(dir: string): void {
+  const probe = path.join(dir, `.tunnelhound-probe-${process.pid}`);
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    if (!fs.statSync(dir).isDirectory()) throw new Error('not a directory');
+    fs.writeFileSync(probe, '');
+    fs.unlinkSync(probe);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new UsageError(`--spool ${dir}: not a writable directory (${e.code ?? e.message})`);
+  }
+}
+
 export function buildSinks(o: SinkCliOptions): SinkRoute[] {
   const routes: SinkRoute[] = [];
+  if (o.spool !== undefined && (o.syslog !== undefined || o.http !== undefined)) {
+    checkSpool(o.spool);
+  }
   const auth = o.http !== undefined ? authHeader(o) : undefined;
   (o.syslog ?? []).forEach((url, i) => {
     const sink = createSyslogSink({

@@ -32,6 +32,7 @@ export class NdjsonWriter {
   private failure: OutputError | null = null;
   private bytes = 0;
   private openedAt = Date.now();
+  private rotatable = false;
   /** Files this writer rotated out, oldest first (for tests and the operator's log). */
   readonly rotated: string[] = [];
   count = 0;
@@ -54,7 +55,10 @@ export class NdjsonWriter {
     let fd: number;
     try {
       fd = fs.openSync(this.target, 'a');
-      this.bytes = fs.fstatSync(fd).size;
+      const st = fs.fstatSync(fd);
+      this.bytes = st.size;
+      // Only a regular file may be rotated: renaming /dev/null or a FIFO would break them.
+      this.rotatable = st.isFile();
     } catch (err) {
       throw new OutputError(this.what, this.target, err as NodeJS.ErrnoException);
     }
@@ -78,7 +82,7 @@ export class NdjsonWriter {
   write(doc: object): void {
     if (this.failure !== null) return;
     const line = JSON.stringify(doc) + '\n';
-    if (this.ownsStream && this.dueForRotation(line.length)) this.rotateNow();
+    if (this.rotatable && this.dueForRotation(line.length)) this.rotateNow();
     this.count++;
     this.bytes += Buffer.byteLength(line);
     this.stream.write(line);
@@ -148,8 +152,11 @@ export class NdjsonWriter {
         resolve();
         return;
       }
-      this.stream.end(() => resolve());
-      this.stream.once('error', () => resolve());
+      this.stream.end((err?: Error | null) => {
+        // The last writes can fail only now (ENOSPC on /dev/full): that must not pass quietly.
+        if (err) this.failure ??= new OutputError(this.what, this.target, err);
+        resolve();
+      });
     });
     if (this.failure !== null) throw this.failure;
   }

@@ -141,6 +141,9 @@ class HttpTransport implements Transport {
     if (opts.gzip !== false) this.headers['content-encoding'] = 'gzip';
   }
 
+  /** Aborts requests in flight when the sink closes. */
+  private readonly shutdown = new AbortController();
+
   async send(lines: string[]): Promise<SendOutcome | void> {
     const { docs, bad } = parseLines(lines);
     if (docs.length === 0) return { dropped: bad, retry: [] };
@@ -153,7 +156,8 @@ class HttpTransport implements Transport {
     try {
       res = await fetch(this.endpoint, {
         method: 'POST', headers: this.headers, body,
-        signal: AbortSignal.timeout(this.opts.requestTimeoutMs ?? HTTP_REQUEST_TIMEOUT_MS),
+        signal: AbortSignal.any([this.shutdown.signal,
+          AbortSignal.timeout(this.opts.requestTimeoutMs ?? HTTP_REQUEST_TIMEOUT_MS)]),
       });
       answer = await res.text(); // read whole so the connection can be reused
     } catch (err) {
@@ -179,7 +183,9 @@ class HttpTransport implements Transport {
   }
 
   async close(): Promise<void> {
-    // fetch keeps no state of ours; idle keep-alive sockets are unref'd by undici.
+    // The queue has spooled everything by now; a request still hanging on a silent receiver
+    // must not hold the process past --delivery-timeout (it did, up to the 30 s timeout).
+    this.shutdown.abort();
   }
 }
 

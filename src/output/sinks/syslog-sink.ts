@@ -17,6 +17,12 @@ import {
 } from './syslog';
 
 /** A TCP or TLS connect (handshake included) that takes longer counts as receiver down. */
+/**
+ * How long close() lets a connection end politely. Every line counted as sent is already in
+ * the kernel (send() resolves on the write callback), so waiting longer only delays exit, as a
+ * TLS handshake hanging on a plain-TCP receiver did for 5 s.
+ */
+export const CLOSE_GRACE_MS = 500;
 export const CONNECT_TIMEOUT_MS = 5000;
 /** A batch the receiver does not take within this time: it stopped reading; reconnect. */
 export const WRITE_TIMEOUT_MS = 10000;
@@ -166,7 +172,7 @@ export class SyslogTransport {
     this.stream = null;
     if (s !== null) {
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => { s.destroy(); resolve(); }, CONNECT_TIMEOUT_MS);
+        const timer = setTimeout(() => { s.destroy(); resolve(); }, CLOSE_GRACE_MS);
         s.end(() => { clearTimeout(timer); s.destroy(); resolve(); });
       });
     }
