@@ -15,7 +15,9 @@ import { BIN, PCAPS, parseNdjson } from './helpers/cli';
 interface Received { auth: string | undefined; docs: Array<Record<string, any>> }
 
 /** A loopback `_bulk` receiver that records every document it is sent. */
-async function bulkServer(): Promise<{ url: string; got: Received[]; close: () => void }> {
+async function bulkServer(port = 0): Promise<{
+  url: string; got: Received[]; close: () => void;
+}> {
   const got: Received[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -31,9 +33,9 @@ async function bulkServer(): Promise<{ url: string; got: Received[]; close: () =
       res.end(JSON.stringify({ errors: false, items }));
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = (server.address() as AddressInfo).port;
-  return { url: `http://127.0.0.1:${port}`, got, close: () => server.close() };
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()));
+  const bound = (server.address() as AddressInfo).port;
+  return { url: `http://127.0.0.1:${bound}`, got, close: () => server.close() };
 }
 
 function run(args: string[], env: Record<string, string> = {}) {
@@ -60,23 +62,36 @@ t.test('alerts reach an Elasticsearch _bulk receiver once each, with auth', asyn
   t.equal(ids.length, 2);
   t.same(ids, stdoutIds, 'the same alerts as on standard output, each once');
   t.ok(srv.got.every((g) => g.auth === 'ApiKey sekrit'), 'auth header from the environment');
-  t.match(r.stderr, /http-1: 2 sent, 0 retried, 0 spooled, 0 dropped/);
+  t.match(r.stderr, /http-127\.0\.0\.1-\d+: 2 sent, 0 retried, 0 spooled, 0 dropped/);
   t.notMatch(r.stderr + r.stdout, /sekrit/, 'the secret is never printed');
 });
 
 t.test('receiver down: alerts are spooled, the next run delivers them', async (t) => {
   const spool = path.join(tmp, 'spool');
-  // Port 1 on loopback: nothing listens, every send is refused.
-  const down = await run(['replay', '--http', 'http://127.0.0.1:1', '--spool', spool,
+  // The spool belongs to the receiver (its name comes from host:port), so both runs use one
+  // port: free now, a receiver on it for the second run.
+  const probe = http.createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  const url = `http://127.0.0.1:${port}`;
+  const down = await run(['replay', '--http', url, '--spool', spool,
     '--delivery-timeout', '1', ...tunnels]);
   t.equal(down.code, 0, down.stderr);
-  t.match(down.stderr, /http-1: 0 sent, \d+ retried, 2 spooled, 0 dropped/);
+  t.match(down.stderr, new RegExp(`http-127\\.0\\.0\\.1-${port}: 0 sent, \\d+ retried, ` +
+    '2 spooled, 0 dropped'));
   const firstIds = parseNdjson(down.stdout).map((d) => d.event.id).sort();
   t.ok(fs.readdirSync(spool).length > 0, 'spool files written');
 
-  const srv = await bulkServer();
+  // Another receiver's run must not take them.
+  const other = await bulkServer();
+  t.teardown(other.close);
+  await run(['replay', '--http', other.url, '--spool', spool, path.join(PCAPS, 'ssh-22.pcap')]);
+  t.same(other.got.flatMap((g) => g.docs), [], 'a different receiver gets none of them');
+
+  const srv = await bulkServer(port);
   t.teardown(srv.close);
-  const up = await run(['replay', '--http', srv.url, '--spool', spool,
+  const up = await run(['replay', '--http', url, '--spool', spool,
     path.join(PCAPS, 'ssh-22.pcap')]);
   t.equal(up.code, 0, up.stderr);
   const ids = srv.got.flatMap((g) => g.docs.map((d) => d.event.id)).sort();
@@ -96,7 +111,7 @@ t.test('a receiver that never answers does not hold the exit past --delivery-tim
     const took = (Date.now() - started) / 1000;
     t.equal(r.code, 0, r.stderr);
     t.ok(took < 8, `exited ${took.toFixed(1)} s after start (timeout 1 s, request timeout 30 s)`);
-    t.match(r.stderr, /http-1: 0 sent, \d+ retried, 2 spooled, 0 dropped/);
+    t.match(r.stderr, /http-127\.0\.0\.1-\d+: 0 sent, \d+ retried, 2 spooled, 0 dropped/);
     silent.close();
   });
 

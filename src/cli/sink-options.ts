@@ -102,22 +102,42 @@ function checkSpool(dir: string): void {
   }
 }
 
+/**
+ * A sink's name is also its spool's name, so it is derived from the receiver, not from the
+ * option's position: reordering --http flags must not send one receiver's spooled alerts to
+ * another.
+ */
+function sinkName(kind: string, url: string, taken: Set<string>): string {
+  let host: string;
+  try {
+    host = new URL(url).host;
+  } catch {
+    host = url; // the sink itself rejects the URL with a precise message
+  }
+  const base = `${kind}-${host.replace(/:(\d+)$/, '-$1').replace(/[^A-Za-z0-9.-]+/g, '_')}`;
+  let name = base;
+  for (let n = 2; taken.has(name); n++) name = `${base}-${n}`;
+  taken.add(name);
+  return name;
+}
+
 export function buildSinks(o: SinkCliOptions): SinkRoute[] {
+  const taken = new Set<string>();
   const routes: SinkRoute[] = [];
   if (o.spool !== undefined && (o.syslog !== undefined || o.http !== undefined)) {
     checkSpool(o.spool);
   }
   const auth = o.http !== undefined ? authHeader(o) : undefined;
-  (o.syslog ?? []).forEach((url, i) => {
+  (o.syslog ?? []).forEach((url) => {
     const sink = createSyslogSink({
-      name: `syslog-${i + 1}`, url, format: o.syslogFormat, caFile: o.syslogCa,
+      name: sinkName('syslog', url, taken), url, format: o.syslogFormat, caFile: o.syslogCa,
       certFile: o.syslogCert, keyFile: o.syslogKey, spoolDir: o.spool,
     });
     routes.push({ sink, ...route(o.syslogSend) });
   });
-  (o.http ?? []).forEach((url, i) => {
+  (o.http ?? []).forEach((url) => {
     const sink = createHttpSink({
-      name: `http-${i + 1}`, url, format: o.httpFormat, index: o.httpIndex, authHeader: auth,
+      name: sinkName('http', url, taken), url, format: o.httpFormat, index: o.httpIndex, authHeader: auth,
       gzip: true, spoolDir: o.spool,
     });
     routes.push({ sink, ...route(o.httpSend) });
