@@ -137,8 +137,8 @@ export function buildSinks(o: SinkCliOptions): SinkRoute[] {
   });
   (o.http ?? []).forEach((url) => {
     const sink = createHttpSink({
-      name: sinkName('http', url, taken), url, format: o.httpFormat, index: o.httpIndex, authHeader: auth,
-      gzip: true, spoolDir: o.spool,
+      name: sinkName('http', url, taken), url, format: o.httpFormat, index: o.httpIndex,
+      authHeader: auth, gzip: true, spoolDir: o.spool,
     });
     routes.push({ sink, ...route(o.httpSend) });
   });
