@@ -4,13 +4,14 @@
 // read in wire order through the bounds-checked reader; GREASE is dropped on the way in.
 
 import type { ParseResult } from '../../fingerprints/types';
-import { u16be, u24be, u8 } from '../reader';
+import { u16be, u8 } from '../reader';
 import {
-  DTLS_VERSION_MAJOR, MAX_HELLO_BYTES, MAX_SESSION_ID_BYTES, MAX_SNI_BYTES,
-  MIN_CLIENT_HELLO_BYTES, TLS_EXTENSION, TLS_HANDSHAKE_HEADER_BYTES, TLS_HANDSHAKE_TYPE,
-  TLS_RANDOM_BYTES, TLS_SNI_HOST_NAME, isGrease,
+  DTLS_VERSION_MAJOR, MAX_SESSION_ID_BYTES, MAX_SNI_BYTES, MIN_CLIENT_HELLO_BYTES,
+  TLS_EXTENSION, TLS_HANDSHAKE_TYPE, TLS_RANDOM_BYTES, TLS_SNI_HOST_NAME, isGrease,
 } from './constants';
-import { Invalid, NEED_MORE, binaryString, invalid, readAlpnList, readU16List } from './fields';
+import {
+  Invalid, binaryString, invalid, parseHelloMessage, readAlpnList, readU16List,
+} from './fields';
 import type { TlsClientHello } from './types';
 
 /**
@@ -22,19 +23,8 @@ import type { TlsClientHello } from './types';
 export function parseClientHelloMessage(
   buf: Uint8Array, off: number, len: number,
 ): ParseResult<TlsClientHello> {
-  const end = Math.min(off + len, buf.length);
-  const type = u8(buf, off, end);
-  const length = u24be(buf, off + 1, end);
-  if (type >= 0 && type !== TLS_HANDSHAKE_TYPE.CLIENT_HELLO) return invalid('not_client_hello');
-  if (length < 0) return NEED_MORE;
-  if (length < MIN_CLIENT_HELLO_BYTES) return invalid('hello_too_short');
-  if (length > MAX_HELLO_BYTES) return invalid('hello_too_long');
-  const body = off + TLS_HANDSHAKE_HEADER_BYTES;
-  if (body + length > end) return NEED_MORE;
-
-  const record = parseClientHelloBody(buf, body, body + length);
-  if ('status' in record) return record;
-  return { status: 'ok', record, consumed: TLS_HANDSHAKE_HEADER_BYTES + length };
+  return parseHelloMessage(buf, off, len, { type: TLS_HANDSHAKE_TYPE.CLIENT_HELLO,
+    minBytes: MIN_CLIENT_HELLO_BYTES, notIt: 'not_client_hello' }, parseClientHelloBody);
 }
 
 /**

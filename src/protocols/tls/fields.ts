@@ -1,8 +1,11 @@
 // Field readers shared by the TLS handshake parsers: length-prefixed lists and names, all
 // through the bounds-checked reader, and the shared result shapes.
 
-import { u16be, u8 } from '../reader';
-import { MAX_ALPN_PROTOCOLS, isGrease } from './constants';
+import type { ParseResult } from '../../fingerprints/types';
+import { u16be, u24be, u8 } from '../reader';
+import {
+  MAX_ALPN_PROTOCOLS, MAX_HELLO_BYTES, TLS_HANDSHAKE_HEADER_BYTES, isGrease,
+} from './constants';
 import type { TlsParseInvalid } from './constants';
 
 export type Invalid = { status: 'invalid'; reason: TlsParseInvalid };
@@ -41,4 +44,29 @@ export function binaryString(b: Uint8Array, p: number, n: number, end: number): 
     s += String.fromCharCode(c);
   }
   return s;
+}
+
+/**
+ * The framing both hellos share (RFC 8446 section 4: type, u24 length, body): checks the type
+ * and the length bounds, waits for the whole body, then hands it to `parseBody`.
+ * `consumed` is header plus body.
+ */
+export function parseHelloMessage<T>(
+  buf: Uint8Array, off: number, len: number, want: { type: number; minBytes: number;
+    notIt: TlsParseInvalid },
+  parseBody: (b: Uint8Array, p: number, end: number) => T | Invalid,
+): ParseResult<T> {
+  const end = Math.min(off + len, buf.length);
+  const type = u8(buf, off, end);
+  const length = u24be(buf, off + 1, end);
+  if (type >= 0 && type !== want.type) return invalid(want.notIt);
+  if (length < 0) return NEED_MORE;
+  if (length < want.minBytes) return invalid('hello_too_short');
+  if (length > MAX_HELLO_BYTES) return invalid('hello_too_long');
+  const body = off + TLS_HANDSHAKE_HEADER_BYTES;
+  if (body + length > end) return NEED_MORE;
+
+  const record = parseBody(buf, body, body + length);
+  if (typeof record === 'object' && record !== null && 'status' in record) return record;
+  return { status: 'ok', record: record as T, consumed: TLS_HANDSHAKE_HEADER_BYTES + length };
 }

@@ -3,13 +3,12 @@
 // version it chose in supported_versions and leaves legacy_version at 0x0303.
 
 import type { ParseResult } from '../../fingerprints/types';
-import { u16be, u24be, u8 } from '../reader';
+import { u16be, u8 } from '../reader';
 import {
-  MAX_HELLO_BYTES, MAX_SESSION_ID_BYTES, MIN_SERVER_HELLO_BYTES, TLS_EXTENSION,
-  TLS_HANDSHAKE_HEADER_BYTES, TLS_HANDSHAKE_TYPE, TLS_HELLO_RETRY_RANDOM, TLS_RANDOM_BYTES,
-  isGrease,
+  MAX_SESSION_ID_BYTES, MIN_SERVER_HELLO_BYTES, TLS_EXTENSION, TLS_HANDSHAKE_TYPE,
+  TLS_HELLO_RETRY_RANDOM, TLS_RANDOM_BYTES, isGrease,
 } from './constants';
-import { Invalid, NEED_MORE, invalid, readAlpnList } from './fields';
+import { Invalid, invalid, parseHelloMessage, readAlpnList } from './fields';
 import type { TlsServerHello } from './types';
 
 /**
@@ -19,19 +18,8 @@ import type { TlsServerHello } from './types';
 export function parseServerHelloMessage(
   buf: Uint8Array, off: number, len: number,
 ): ParseResult<TlsServerHello> {
-  const end = Math.min(off + len, buf.length);
-  const type = u8(buf, off, end);
-  const length = u24be(buf, off + 1, end);
-  if (type >= 0 && type !== TLS_HANDSHAKE_TYPE.SERVER_HELLO) return invalid('not_server_hello');
-  if (length < 0) return NEED_MORE;
-  if (length < MIN_SERVER_HELLO_BYTES) return invalid('hello_too_short');
-  if (length > MAX_HELLO_BYTES) return invalid('hello_too_long');
-  const body = off + TLS_HANDSHAKE_HEADER_BYTES;
-  if (body + length > end) return NEED_MORE;
-
-  const record = parseServerHelloBody(buf, body, body + length);
-  if ('status' in record) return record;
-  return { status: 'ok', record, consumed: TLS_HANDSHAKE_HEADER_BYTES + length };
+  return parseHelloMessage(buf, off, len, { type: TLS_HANDSHAKE_TYPE.SERVER_HELLO,
+    minBytes: MIN_SERVER_HELLO_BYTES, notIt: 'not_server_hello' }, parseServerHelloBody);
 }
 
 function parseServerHelloBody(b: Uint8Array, p: number, end: number): TlsServerHello | Invalid {
