@@ -13,47 +13,13 @@ import { DLT, DecodeCounters, ENCAP, ENCAP_NAMES, decodePacket } from '../src/de
 import { formatAddress } from '../src/decode/flow-key';
 import { DecodedPacket, IPPROTO, TCP_FLAG, newDecodedPacket } from '../src/decode/packet';
 
-function hex(s: string): Uint8Array {
-  const clean = s.replace(/\s+/g, '');
-  if (clean.length % 2 !== 0 || /[^0-9a-f]/i.test(clean)) throw new Error(`bad hex: ${s}`);
-  return Uint8Array.from(Buffer.from(clean, 'hex'));
-}
-
-function cat(...parts: Uint8Array[]): Uint8Array {
-  return Uint8Array.from(Buffer.concat(parts));
-}
+import { ETH_MACS, IPV4_TCP as INNER_TCP, IPV6_UDP as INNER_UDP6, cat, hex, rng }
+  from './helpers/decode-fixtures';
 
 function u16(n: number): string {
   return n.toString(16).padStart(4, '0');
 }
 
-/** Deterministic xorshift32 so the mutation runs are reproducible. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13; x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
-    return x;
-  };
-}
-
-// --- inner packets (as in decode.test.ts) ----------------------------------------------------
-
-// IPv4 192.168.0.1 > 192.168.0.2, total length 44, TCP 12345 > 80 PSH|ACK, payload "GET ".
-const INNER_TCP = hex(`
-  45 00 002c 1234 4000 40 06 0000 c0a80001 c0a80002
-  3039 0050 01020304 0a0b0c0d 50 18 ffff 0000 0000
-  47455420`);
-
-// IPv6 2001:db8::1 > 2001:db8::2, payload length 12, UDP 54321 > 53, payload deadbeef.
-const INNER_UDP6 = hex(`
-  60000000 000c 11 40
-  20010db8000000000000000000000001 20010db8000000000000000000000002
-  d431 0035 000c 0000 deadbeef`);
-
-// Ethernet II: dst 00:11:22:33:44:55, src 66:77:88:99:aa:bb; the EtherType follows.
-const ETH_MACS = hex('001122334455 66778899aabb');
 const ETH_TCP = cat(ETH_MACS, hex('0800'), INNER_TCP);
 const ETH_UDP6 = cat(ETH_MACS, hex('86dd'), INNER_UDP6);
 
