@@ -7,7 +7,9 @@ import { DECODE_ANOMALIES, DLT, DecodeCounters, decodePacket } from '../src/deco
 import { formatAddress } from '../src/decode/flow-key';
 import { DecodedPacket, IPPROTO, TCP_FLAG, newDecodedPacket } from '../src/decode/packet';
 
-import { ETH_MACS, IPV4_TCP, IPV6_UDP, cat, hex, rng } from './helpers/decode-fixtures';
+import {
+  ETH_MACS, IPV4_TCP, IPV6_UDP, cat, decodeChecked, hex, rng,
+} from './helpers/decode-fixtures';
 
 interface Decoded {
   ok: boolean;
@@ -316,32 +318,6 @@ t.test('hostile and unusable packets', async (t) => {
   t.equal(p.payloadLength, 4);
 });
 
-/** Decodes and checks the invariants that must hold for any input. */
-function checkInvariants(
-  t: Test, buf: Uint8Array, off: number, caplen: number, dlt: number, label: string,
-): boolean {
-  const p = newDecodedPacket();
-  const c = new DecodeCounters();
-  let ok = false;
-  try {
-    ok = decodePacket(buf, off, caplen, dlt, p, c);
-  } catch (e) {
-    t.fail(`${label}: threw ${String(e)}`);
-    return false;
-  }
-  const total = c.counts.reduce((a, b) => a + b, 0);
-  if (!ok) {
-    if (total !== 1) t.fail(`${label}: false with ${total} counters`);
-    return false;
-  }
-  const end = Math.min(off + caplen, buf.length);
-  if (p.payloadOffset < off || p.payloadOffset + p.payloadLength > end ||
-    p.payloadLength < 0 || p.payloadLength > p.payloadLengthOnWire) {
-    t.fail(`${label}: payload [${p.payloadOffset}, +${p.payloadLength}) outside [${off}, ${end})`);
-  }
-  if (p.ipVersion !== 4 && p.ipVersion !== 6) t.fail(`${label}: ip version ${p.ipVersion}`);
-  return true;
-}
 
 t.test('every prefix of every fixture is safe', async (t) => {
   let checked = 0;
@@ -349,7 +325,7 @@ t.test('every prefix of every fixture is safe', async (t) => {
     const buf = new Uint8Array(f.pkt.length + 32).fill(0x45); // garbage that looks like IP
     buf.set(f.pkt, 8);
     for (let caplen = 0; caplen <= f.pkt.length; caplen++) {
-      checkInvariants(t, buf, 8, caplen, f.dlt, `${f.name} prefix ${caplen}`);
+      decodeChecked(t, buf, 8, caplen, f.dlt, `${f.name} prefix ${caplen}`);
       checked++;
     }
   }
@@ -367,7 +343,7 @@ t.test('random bytes never throw, for every link type', async (t) => {
       for (let i = 0; i < len + 16; i++) buf[i] = next() & 0xff;
       // Bias the first bytes toward valid headers so the deeper layers get exercised too.
       if (n % 2 === 0) buf[8] = n % 4 === 0 ? 0x45 : 0x60;
-      if (checkInvariants(t, buf, 4, len, dlt, `dlt ${dlt} case ${n}`)) decoded++;
+      if (decodeChecked(t, buf, 4, len, dlt, `dlt ${dlt} case ${n}`) !== null) decoded++;
     }
   }
   t.ok(decoded > 0, `${decoded} random packets decoded without breaking invariants`);

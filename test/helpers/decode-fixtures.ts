@@ -1,5 +1,10 @@
 // Hand-built packet fixtures shared by the decoder tests: a hex reader, a concatenator, a
-// reproducible generator, and the two inner packets every encapsulation test wraps.
+// reproducible generator, the two inner packets every encapsulation test wraps, and the
+// invariant check every hostile-input test runs.
+
+import type { Test } from 'tap';
+import { DecodeCounters, decodePacket } from '../../src/decode/decode';
+import { DecodedPacket, newDecodedPacket } from '../../src/decode/packet';
 
 export function hex(s: string): Uint8Array {
   const clean = s.replace(/\s+/g, '');
@@ -42,3 +47,34 @@ export const IPV6_UDP = hex(`
 
 // Ethernet II: dst 00:11:22:33:44:55, src 66:77:88:99:aa:bb; the EtherType follows.
 export const ETH_MACS = hex('001122334455 66778899aabb');
+
+/**
+ * Decodes and checks the invariants that must hold for any input: no throw, exactly one
+ * counter on refusal, payload inside the capture and never above its wire length. Returns
+ * the decoded packet (for further checks) or null when it was refused.
+ */
+export function decodeChecked(
+  t: Test, buf: Uint8Array, off: number, caplen: number, dlt: number, label: string,
+): DecodedPacket | null {
+  const p = newDecodedPacket();
+  const c = new DecodeCounters();
+  let ok = false;
+  try {
+    ok = decodePacket(buf, off, caplen, dlt, p, c);
+  } catch (e) {
+    t.fail(`${label}: threw ${String(e)}`);
+    return null;
+  }
+  const total = c.counts.reduce((a, b) => a + b, 0);
+  if (!ok) {
+    if (total !== 1) t.fail(`${label}: false with ${total} counters`);
+    return null;
+  }
+  const end = Math.min(off + caplen, buf.length);
+  if (p.payloadOffset < off || p.payloadOffset + p.payloadLength > end ||
+    p.payloadLength < 0 || p.payloadLength > p.payloadLengthOnWire) {
+    t.fail(`${label}: payload [${p.payloadOffset}, +${p.payloadLength}) outside [${off}, ${end})`);
+  }
+  if (p.ipVersion !== 4 && p.ipVersion !== 6) t.fail(`${label}: ip version ${p.ipVersion}`);
+  return p;
+}
