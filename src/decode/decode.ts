@@ -6,7 +6,7 @@
 import { ANOMALY, failedAnomaly } from './anomalies';
 import { ENCAP_UDP_PORT, IPPROTO_TUNNEL } from './constants';
 import { decapsulate } from './encap';
-import { IP_HAS_TRANSPORT, IP_LENGTH_ZERO, decodeIp } from './ip';
+import { IP_HAS_TRANSPORT, IP_LENGTH_ZERO, decodeIp, keepPortlessFragment } from './ip';
 import { decodeLink } from './link';
 import { ENCAP, IPPROTO } from './packet';
 import { TRANSPORT_BAD_UDP_LENGTH, decodeTransport } from './transport';
@@ -70,16 +70,7 @@ export function decodePacket(
       counters.add(ANOMALY.bad_udp_length);
     } else if (transportResult < 0) {
       if (!out.fragment) return fail(out, counters, failedAnomaly(transportResult));
-      // A first fragment too short for its transport header (the tiny-fragment case of
-      // RFC 1858) is still an IP fragment: keep it without ports, like the ones after it.
-      out.srcPort = 0;
-      out.dstPort = 0;
-      out.tcpFlags = 0;
-      out.tcpSeq = 0;
-      out.tcpAck = 0;
-      out.payloadOffset = payloadOffset;
-      out.payloadLength = payloadLength;
-      out.payloadLengthOnWire = payloadLengthOnWire;
+      keepPortlessFragment(out, payloadOffset, payloadLength, payloadLengthOnWire);
     }
   }
 

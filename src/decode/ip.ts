@@ -40,6 +40,24 @@ const IPPROTO_NONE = 59;
 const IPPROTO_ESP = 50;
 
 /**
+ * A first fragment too short for its transport header (the tiny-fragment case of RFC 1858)
+ * is still an IP fragment: keep it without ports, like the ones after it, with the IP
+ * payload bounds saved before the transport decoder tried it.
+ */
+export function keepPortlessFragment(
+  out: DecodedPacket, payloadOffset: number, payloadLength: number, payloadLengthOnWire: number,
+): void {
+  out.srcPort = 0;
+  out.dstPort = 0;
+  out.tcpFlags = 0;
+  out.tcpSeq = 0;
+  out.tcpAck = 0;
+  out.payloadOffset = payloadOffset;
+  out.payloadLength = payloadLength;
+  out.payloadLengthOnWire = payloadLengthOnWire;
+}
+
+/**
  * One IP packet found inside a tunnel: its headers, then the transport header when one
  * follows. decodePacket writes the same steps out for the captured packet (see there why).
  * Returns failWith(anomaly) or the informational bits IP_LENGTH_ZERO and IP_BAD_UDP_LENGTH
@@ -58,16 +76,7 @@ export function decodeIpPacket(
   if (transportResult === TRANSPORT_BAD_UDP_LENGTH) return ipResult | IP_BAD_UDP_LENGTH;
   if (transportResult < 0) {
     if (!out.fragment) return transportResult;
-    // A first fragment too short for its transport header (the tiny-fragment case of
-    // RFC 1858) is still an IP fragment: keep it without ports, like the ones after it.
-    out.srcPort = 0;
-    out.dstPort = 0;
-    out.tcpFlags = 0;
-    out.tcpSeq = 0;
-    out.tcpAck = 0;
-    out.payloadOffset = payloadOffset;
-    out.payloadLength = payloadLength;
-    out.payloadLengthOnWire = payloadLengthOnWire;
+    keepPortlessFragment(out, payloadOffset, payloadLength, payloadLengthOnWire);
   }
   return ipResult;
 }
