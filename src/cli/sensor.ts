@@ -50,10 +50,15 @@ export class Sensor {
   private readonly fingerprintWriter: NdjsonWriter | null;
   private flowsEnded = 0;
   private readonly sinks: SinkRoute[];
+  /** Whether any sink takes alerts / flow records: fixed for the run, asked per record. */
+  private readonly alertSinks: boolean;
+  private readonly flowSinks: boolean;
   private readonly deliveryTimeoutMs: number;
 
   constructor(opts: SensorOptions) {
     this.sinks = opts.sinks ?? [];
+    this.alertSinks = this.sinks.some((s) => s.alerts);
+    this.flowSinks = this.sinks.some((s) => s.flows);
     this.deliveryTimeoutMs = opts.deliveryTimeoutMs ?? DEFAULT_DELIVERY_TIMEOUT_MS;
     this.engine = new DetectionEngine(opts.config);
     const writer = (target: string | undefined, what: string) =>
@@ -70,19 +75,17 @@ export class Sensor {
 
   private onRecord(r: FlowRecord): void {
     if (r.final) this.flowsEnded++;
-    const alertSinks = this.sinks.some((s) => s.alerts);
-    if (this.alertWriter !== null || alertSinks) {
+    if (this.alertWriter !== null || this.alertSinks) {
       for (const d of this.engine.evaluate(r)) {
         const doc = alertDocument(r, d);
         this.alertWriter?.write(doc);
-        if (alertSinks) this.toSinks(doc, 'alert');
+        if (this.alertSinks) this.toSinks(doc, 'alert');
       }
     }
-    const flowSinks = this.sinks.some((s) => s.flows);
-    if (this.flowWriter !== null || flowSinks) {
+    if (this.flowWriter !== null || this.flowSinks) {
       const doc = flowDocument(r);
       this.flowWriter?.write(doc);
-      if (flowSinks) this.toSinks(doc, 'flow');
+      if (this.flowSinks) this.toSinks(doc, 'flow');
     }
     if (r.final) this.fingerprintWriter?.write(fingerprintLine(r));
   }
