@@ -23,7 +23,10 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT=${PCAP_OUT:-$ROOT/pcaps}
 
-CLI=th-cli SRV=th-srv
+# TH_LAB names the namespaces (TH_LAB-cli, TH_LAB-srv) so that two runs can work side by
+# side; the veths live inside the namespaces, so their names never clash.
+LAB=${TH_LAB:-th}
+CLI=$LAB-cli SRV=$LAB-srv
 CIF=veth-cli SIF=veth-srv
 CMAC=02:77:00:00:00:01 SMAC=02:77:00:00:00:02
 C4=10.77.0.1 S4=10.77.0.2
@@ -34,6 +37,13 @@ ALL_SCENARIOS=(
   ssh-on-443 random-on-80 ssh-22 http-80 https-443 dns-53
   ssh-reverse-443 ssh-local-forward-22 openssl-on-80
 )
+
+# More scenarios live in scripts/scenarios/*.sh: each defines sc_<name> functions and appends
+# its names to ALL_SCENARIOS, using the helpers below (called only once main runs).
+for f in "$ROOT"/scripts/scenarios/*.sh; do
+  # shellcheck source=/dev/null
+  [[ -e $f ]] && source "$f"
+done
 
 log() { printf '[make-pcaps %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -48,7 +58,7 @@ ensure_tools() {
     [ip]=iproute2 [tcpdump]=tcpdump [sshd]=openssh-server [ssh]=openssh-client
     [ssh-keygen]=openssh-client [socat]=socat [dig]=bind9-dnsutils
     [dnsmasq]=dnsmasq-base [nginx]=nginx-light [openssl]=openssl
-    [curl]=curl [python3]=python3 [ss]=iproute2 [ethtool]=ethtool
+    [curl]=curl [python3]=python3 [ss]=iproute2 [ethtool]=ethtool [auditctl]=auditd
   )
   local missing=() c
   for c in "${!pkg[@]}"; do
@@ -82,6 +92,8 @@ BG_PIDS=()
 cleanup() {
   local rc=$? p ns
   set +e
+  [[ -n ${AUDIT_KEY:-} ]] && auditctl -d always,exit -F arch=b64 \
+    -S connect,accept,accept4,bind,listen,execve -F key="$AUDIT_KEY" >/dev/null 2>&1
   for p in "${BG_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
   sleep 0.2
   for p in "${BG_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
@@ -180,6 +192,33 @@ ss_snapshot() { # name [ss flags]
       ip netns exec "$ns" ss $flags 2>&1 | sed 's/[[:space:]]*$//' || true
     done
   } >"$OUT/$name.endpoint.ss.txt"
+}
+
+# Record the scenario's processes with the kernel's audit subsystem (auditd): connect,
+# accept, bind, listen and execve, tagged with a key of this run, so the capture comes with
+# the endpoint records a Linux agent would have shipped. auditd is shared by every lab run
+# on the machine: only our own rules are added and removed, never `auditctl -D`.
+AUDIT_KEY=
+audit_start() { # name
+  AUDIT_KEY="th-$LAB-$1"
+  command -v auditctl >/dev/null || die "auditd is not installed (apt-get install auditd)"
+  if [[ $(auditctl -s | awk '$1 == "pid" {print $2}') == 0 ]]; then
+    auditd || die "auditd did not start"
+    sleep 0.5
+  fi
+  auditctl -e 1 >/dev/null
+  auditctl -a always,exit -F arch=b64 -S connect,accept,accept4,bind,listen,execve \
+    -F key="$AUDIT_KEY" >/dev/null
+}
+audit_stop() { # name: writes $OUT/name.audit.log
+  [[ -n $AUDIT_KEY ]] || return 0
+  auditctl -d always,exit -F arch=b64 -S connect,accept,accept4,bind,listen,execve \
+    -F key="$AUDIT_KEY" >/dev/null 2>&1 || true
+  sleep 0.5 # auditd writes asynchronously
+  python3 "$ROOT/scripts/audit-extract.py" /var/log/audit/audit.log "$AUDIT_KEY" "$CLI" "$SRV" \
+    >"$OUT/$1.audit.log"
+  log "audit: $(grep -c '^type=SYSCALL' "$OUT/$1.audit.log") syscall events in $1.audit.log"
+  AUDIT_KEY=
 }
 
 # ---------------------------------------------------------------- tool versions

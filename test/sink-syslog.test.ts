@@ -35,6 +35,7 @@ function alertDoc(i: number): EcsDocument {
     tunnelhound: {
       detection: 'protocol_port_mismatch', severity_label: 'high',
       evidence: [{ signal: 'protocol_port_mismatch', value: 'ssh', threshold: 'tls',
+        config_key: 'ProtocolBaseline',
         detail: 'SSH on 443 = odd' }],
       flow: {
         id: 'f' + i, history: 'ShAD', end_reason: 'idle', final: true, report_seq: 0,

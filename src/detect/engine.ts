@@ -1,23 +1,30 @@
-// Runs the rules on each flow record. An alert is raised once per flow and detection, even
+// Runs the signals on each flow record. An alert is raised once per flow and detection, even
 // when the flow is reported several times (active timeout on a long tunnel).
 
 import { TunnelhoundConfig } from '../config/defaults';
 import { FlowRecord } from '../flow/flow-record';
+import { EndpointMatch } from '../endpoint/event';
+import { createSignals } from '../signals';
+import { Signal } from '../signals/signal';
 import { Detection } from './detection';
-import { RULES } from './rules';
 
 export class DetectionEngine {
   /** Detections already raised per live flow; entries go when the flow's final report does. */
   private readonly raised = new Map<string, Set<string>>();
+  private readonly signals: Signal[];
   readonly alertsByRule: Record<string, number> = {};
 
-  constructor(private readonly cfg: TunnelhoundConfig) {}
+  constructor(cfg: TunnelhoundConfig) {
+    this.signals = createSignals(cfg);
+  }
 
-  evaluate(r: FlowRecord): Detection[] {
+  evaluate(r: FlowRecord, endpoint?: EndpointMatch): Detection[] {
     const out: Detection[] = [];
+    const input = { record: r, endpoint };
+    for (const s of this.signals) s.observe?.(input);
     let seen = this.raised.get(r.flowId);
-    for (const rule of RULES) {
-      const d = rule(this.cfg, r);
+    for (const s of this.signals) {
+      const d = s.judge(input);
       if (d === null) continue;
       const key = `${d.analytic}/${d.detection}`;
       if (seen?.has(key)) continue;

@@ -54,10 +54,12 @@ export function protocolPortMismatch(cfg: TunnelhoundConfig, r: FlowRecord): Det
     description: `${name} identified from the payload bytes (${agreed}) on ${where}, ` +
       `where the port baseline expects ${expectedText(cfg, r)}`,
     severity: SURPRISE_SEVERITY[s],
+    score: [0, 30, 60, 90][s],
     evidence: [{
       signal: 'protocol_port_mismatch',
       value: `${name} on ${where}`,
       threshold: `expected ${expectedText(cfg, r)}`,
+      config_key: 'ProtocolBaseline',
       detail: `surprise ${s} of 3 (minimum to alert ${rule.minSurprise}); identified in ` +
         `${agreed}`,
     }],
@@ -80,6 +82,7 @@ export function cleartextPortEntropy(cfg: TunnelhoundConfig, r: FlowRecord): Det
       signal: 'payload_entropy',
       value: h,
       threshold: cfg.PayloadEntropyThreshold,
+      config_key: 'PayloadEntropyThreshold',
       detail: `${sides[d]} payload: ${h.toFixed(3)} bits/byte over a ${n}-byte sample ` +
         `(small-sample corrected; minimum sample ${rule.minSampleBytes})`,
     });
@@ -93,6 +96,7 @@ export function cleartextPortEntropy(cfg: TunnelhoundConfig, r: FlowRecord): Det
     description: `unidentified payload on ${where}, a port baselined for cleartext, has the ` +
       'entropy of ciphertext or compressed data',
     severity: evidence.length === 2 ? 'high' : 'medium',
+    score: evidence.length === 2 ? 80 : 60,
     evidence,
   };
 }
@@ -114,18 +118,21 @@ export function sshAsymmetry(cfg: TunnelhoundConfig, r: FlowRecord): Detection |
     description: `SSH flow of ${duration.toFixed(0)} s moving ${total} payload bytes, ` +
       `${ratio.toFixed(1)}x more ${heavy}: the shape of a forwarded bulk transfer`,
     severity: 'medium',
+    score: Math.min(90, 50 + Math.round(ratio)),
     evidence: [
       {
         signal: 'data_asymmetry', value: Math.round(ratio * 100) / 100,
-        threshold: cfg.DataAsymmetryThreshold,
+        threshold: cfg.DataAsymmetryThreshold, config_key: 'DataAsymmetryThreshold',
         detail: `payload bytes client->server ${up}, server->client ${down}`,
       },
       {
         signal: 'flow_duration', value: Math.round(duration * 1000) / 1000,
-        threshold: rule.minDurationSec, detail: 'seconds from first to last packet',
+        threshold: rule.minDurationSec, config_key: 'rules.sshAsymmetry.minDurationSec',
+        detail: 'seconds from first to last packet',
       },
       {
         signal: 'flow_payload_bytes', value: total, threshold: rule.minPayloadBytes,
+        config_key: 'rules.sshAsymmetry.minPayloadBytes',
         detail: 'payload bytes in both directions',
       },
     ],

@@ -15,6 +15,11 @@ export interface Evidence {
   value: number | string;
   /** The threshold or expectation it crossed; null where the signal has none. */
   threshold: number | string | null;
+  /**
+   * The config key that sets the threshold (dotted path into the YAML config, e.g.
+   * `PayloadEntropyThreshold` or `rules.sshAsymmetry.minDurationSec`); null when fixed.
+   */
+  config_key: string | null;
   /** One human sentence an analyst can read without the docs. */
   detail: string;
 }
@@ -70,6 +75,8 @@ export interface EcsDocument {
     /** Detection name inside the analytic (alerts only). */
     detection?: string;
     severity_label?: 'low' | 'medium' | 'high';
+    /** How sure the analytic is that the flow is a tunnel, 0-100. */
+    score?: number;
     evidence?: Evidence[];
     flow: {
       id: string;
@@ -185,15 +192,17 @@ export const ECS_JSON_SCHEMA = {
         ssh: TUNNELHOUND_SSH_SCHEMA,
         detection: { type: 'string', pattern: '^[a-z_]+$' },
         severity_label: { enum: ['low', 'medium', 'high'] },
+        score: { type: 'number', minimum: 0, maximum: 100 },
         evidence: {
           type: 'array', minItems: 1,
           items: {
             type: 'object', additionalProperties: false,
-            required: ['signal', 'value', 'threshold', 'detail'],
+            required: ['signal', 'value', 'threshold', 'config_key', 'detail'],
             properties: {
               signal: { type: 'string', pattern: '^[a-z_]+$' },
               value: { type: ['number', 'string'] },
               threshold: { type: ['number', 'string', 'null'] },
+              config_key: { type: ['string', 'null'], pattern: '^[A-Za-z][A-Za-z0-9.]*$' },
               detail: { type: 'string', minLength: 1 },
             },
           },
@@ -225,7 +234,7 @@ export const ECS_JSON_SCHEMA = {
     required: ['rule', 'threat'],
     properties: {
       event: { required: ['severity'] },
-      tunnelhound: { required: ['detection', 'severity_label', 'evidence'] },
+      tunnelhound: { required: ['detection', 'severity_label', 'score', 'evidence'] },
     },
   },
   else: { not: { anyOf: [{ required: ['rule'] }, { required: ['threat'] }] } },

@@ -116,6 +116,7 @@ export function alertDocument(r: FlowRecord, d: Detection): EcsDocument {
   };
   doc.tunnelhound.detection = d.detection;
   doc.tunnelhound.severity_label = d.severity;
+  doc.tunnelhound.score = d.score;
   doc.tunnelhound.evidence = d.evidence;
   return doc;
 }

@@ -1,0 +1,20 @@
+// The registry of signals the analytics run, in the order their detections are listed.
+// A new signal module adds its factory here (one line).
+
+import { TunnelhoundConfig } from '../config/defaults';
+import { RULES } from '../detect/rules';
+import { Signal, SignalFactory } from './signal';
+
+/** The first detections (src/detect/rules.ts) are pure functions of one record. */
+const recordRules: SignalFactory[] = RULES.map((rule) => (cfg: TunnelhoundConfig) => ({
+  name: rule.name,
+  judge: ({ record }) => rule(cfg, record),
+}));
+
+export const SIGNAL_FACTORIES: SignalFactory[] = [
+  ...recordRules,
+];
+
+export function createSignals(cfg: TunnelhoundConfig): Signal[] {
+  return SIGNAL_FACTORIES.map((f) => f(cfg));
+}
