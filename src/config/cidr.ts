@@ -1,0 +1,60 @@
+// Address sets from CIDR lists (config networks.internal, assets.*, ExpectedDoHResolvers).
+// Matching is node:net's BlockList, which handles IPv4, IPv6 and IPv4-mapped IPv6; this file
+// only parses and explains bad input.
+
+import { BlockList, isIP } from 'node:net';
+
+export interface Cidr {
+  address: string;
+  prefix: number;
+  family: 'ipv4' | 'ipv6';
+}
+
+/** Parse "10.0.0.0/8", "fd00::/8" or a bare address (a /32 or /128); null when malformed. */
+export function parseCidr(text: string): Cidr | null {
+  const slash = text.indexOf('/');
+  const address = slash < 0 ? text : text.slice(0, slash);
+  const v = isIP(address);
+  if (v === 0) return null;
+  const max = v === 4 ? 32 : 128;
+  let prefix = max;
+  if (slash >= 0) {
+    const p = text.slice(slash + 1);
+    if (!/^\d{1,3}$/.test(p)) return null;
+    prefix = Number(p);
+    if (prefix > max) return null;
+  }
+  return { address, prefix, family: v === 4 ? 'ipv4' : 'ipv6' };
+}
+
+/** Why a CIDR text is malformed, for config errors; null when it is fine. */
+export function cidrProblem(text: string): string | null {
+  if (parseCidr(text) !== null) return null;
+  return 'must be an IPv4 or IPv6 address, optionally with /prefix (0-32 for IPv4, ' +
+    '0-128 for IPv6)';
+}
+
+export class CidrSet {
+  private readonly list = new BlockList();
+  readonly size: number;
+
+  /** Entries must already be valid (the config schema checks them). */
+  constructor(entries: readonly string[]) {
+    let n = 0;
+    for (const e of entries) {
+      const c = parseCidr(e);
+      if (c === null) throw new TypeError(`not a CIDR: ${e}`);
+      this.list.addSubnet(c.address, c.prefix, c.family);
+      n++;
+    }
+    this.size = n;
+  }
+
+  /** Whether the address (as formatted in flow records) falls in any entry. */
+  contains(ip: string): boolean {
+    if (this.size === 0) return false;
+    const v = isIP(ip);
+    if (v === 0) return false;
+    return this.list.check(ip, v === 4 ? 'ipv4' : 'ipv6');
+  }
+}
