@@ -3,6 +3,8 @@ import Ajv from 'ajv';
 import { DEFAULT_CONFIG } from '../src/config/defaults';
 import { configFrom } from '../src/config/load';
 import { DetectionEngine } from '../src/detect/engine';
+import { buildVerdict, combineScores } from '../src/analytics/verdict';
+import { RepeatFolder } from '../src/analytics/suppress';
 import { cleartextPortEntropy, protocolPortMismatch, sshAsymmetry } from '../src/detect/rules';
 import { FlowRecord } from '../src/flow/flow-record';
 import { alertDocument, flowDocument } from '../src/output/ecs';
@@ -86,19 +88,78 @@ t.test('long asymmetric SSH', async (t) => {
     payloadBytes: [600_000, 2_000_000] })), null, 'not asymmetric enough');
 });
 
-t.test('engine raises once per flow and detection, then forgets the flow', async (t) => {
-  const eng = new DetectionEngine(DEFAULT_CONFIG);
+t.test('engine raises once per flow and analytic, then forgets the flow', async (t) => {
+  const eng = new DetectionEngine({ ...DEFAULT_CONFIG,
+    suppression: { perHostPair: false } });
   const r = rec({ protoByDir: [PROTO.SSH, PROTO.SSH], final: false, reason: 'active' });
-  t.equal(eng.evaluate(r).length, 1);
+  const first = eng.evaluate(r);
+  t.equal(first.length, 1);
+  t.equal(first[0].update, 0);
+  t.equal(first[0].primary.detection, 'protocol_port_mismatch');
   t.equal(eng.evaluate({ ...r, reportSeq: 1 }).length, 0, 'active re-report: no repeat');
   t.equal(eng.evaluate({ ...r, reportSeq: 2, final: true }).length, 0);
   t.equal(eng.evaluate({ ...r, flowId: '0.1.2' }).length, 1, 'a new flow alerts again');
   t.same(eng.alertsByRule, { 'AN1484/protocol_port_mismatch': 2 });
 });
 
+t.test('a later report may raise another analytic; the first alert is not repeated',
+  async (t) => {
+    const eng = new DetectionEngine(DEFAULT_CONFIG);
+    // SSH on 443, not yet long or big enough for the asymmetry rule ...
+    const r = rec({ protoByDir: [PROTO.SSH, PROTO.SSH], final: false, reason: 'active',
+      serverPort: 443, payloadBytes: [10_000, 20_000] });
+    const [v0] = eng.evaluate(r);
+    t.equal(v0.analytic, 'AN1484');
+    // ... then a report where it is: AN1483's rule fires, AN1484's stays quiet.
+    const big = { ...r, reportSeq: 1, lastTs: r.firstTs + 600, payloadBytes:
+      [50_000, 5_000_000] as [number, number] };
+    const later = eng.evaluate(big);
+    t.same(later.map((v) => [v.analytic, v.update]), [['AN1483', 0]]);
+    t.equal(eng.alertUpdates, 0);
+  });
+
+t.test('verdicts combine detections: one alert, combined score, all evidence', async (t) => {
+  t.equal(combineScores([60, 60]), 84);
+  t.equal(combineScores([100, 10]), 100);
+  t.equal(combineScores([]), 0);
+  const r = rec({ protoByDir: [PROTO.SSH, PROTO.SSH] });
+  const a = protocolPortMismatch(DEFAULT_CONFIG, r)!;
+  const b = { ...a, detection: 'other_sign', name: 'Other', score: 95, severity: 'low' as const,
+    evidence: [{ signal: 'other', value: 1, threshold: 0, config_key: null, detail: 'x' }] };
+  const v = buildVerdict('AN1484', [a, b], 0);
+  t.equal(v.primary.detection, 'other_sign', 'the higher score names the alert');
+  t.equal(v.severity, 'high', 'a combined score of 85 or more is high');
+  const doc = JSON.parse(JSON.stringify(alertDocument(r, v)));
+  t.ok(validate(doc), JSON.stringify(validate.errors));
+  t.same(doc.tunnelhound.detections, ['other_sign', 'protocol_port_mismatch']);
+  t.equal(doc.tunnelhound.evidence.length, 2);
+  t.equal(doc.tunnelhound.score, v.score);
+  t.equal(doc.event.action, 'tunnel-detected');
+  t.equal(alertDocument(r, { ...v, update: 1 }).event.action, 'tunnel-updated');
+  t.equal(alertDocument(r, { ...v, update: 1 }).event.id, doc.event.id, 'same id on update');
+});
+
+t.test('repeats between the same two hosts within TimeWindow are folded', async (t) => {
+  const eng = new DetectionEngine({ ...DEFAULT_CONFIG, TimeWindow: 60 });
+  const r = rec({ protoByDir: [PROTO.SSH, PROTO.SSH] });
+  t.equal(eng.evaluate(r).length, 1);
+  t.equal(eng.evaluate({ ...r, flowId: 'b', clientPort: 50001, firstTs: r.firstTs + 30 })
+    .length, 0, 'same pair 30 s later: folded');
+  t.equal(eng.evaluate({ ...r, flowId: 'c', clientIp: r.serverIp, serverIp: r.clientIp,
+    firstTs: r.firstTs + 40 }).length, 0, 'the pair is unordered');
+  t.equal(eng.evaluate({ ...r, flowId: 'd', clientIp: '10.77.0.9', firstTs: r.firstTs + 40 })
+    .length, 1, 'another host pair alerts');
+  t.equal(eng.evaluate({ ...r, flowId: 'e', firstTs: r.firstTs + 61 }).length, 1,
+    'after TimeWindow the pair alerts again');
+  t.equal(eng.folded, 2);
+  const folder = new RepeatFolder(60, false);
+  t.notOk(folder.isRepeat('x', 'a', 'b', 0));
+  t.notOk(folder.isRepeat('x', 'a', 'b', 1), 'off: nothing folds');
+});
+
 t.test('alert and flow documents validate against the schema', async (t) => {
   const r = rec({ protoByDir: [PROTO.SSH, PROTO.SSH], vlan: 12 });
-  const d = protocolPortMismatch(DEFAULT_CONFIG, r)!;
+  const d = buildVerdict('AN1484', [protocolPortMismatch(DEFAULT_CONFIG, r)!], 0);
   const alert = JSON.parse(JSON.stringify(alertDocument(r, d)));
   t.ok(validate(alert), JSON.stringify(validate.errors));
   t.equal(alert.event.kind, 'alert');

@@ -39,6 +39,10 @@ export interface SensorSummary extends PipelineStats {
   flows: number;
   alerts: number;
   alertsByRule: Record<string, number>;
+  /** Alerts not sent because the same hosts had the same alert within TimeWindow. */
+  alertsFolded: number;
+  /** Updates sent for alerts of long flows whose evidence grew. */
+  alertUpdates: number;
   delivery: Record<string, SinkStats>;
 }
 
@@ -76,8 +80,8 @@ export class Sensor {
   private onRecord(r: FlowRecord): void {
     if (r.final) this.flowsEnded++;
     if (this.alertWriter !== null || this.alertSinks) {
-      for (const d of this.engine.evaluate(r)) {
-        const doc = alertDocument(r, d);
+      for (const v of this.engine.evaluate(r)) {
+        const doc = alertDocument(r, v);
         this.alertWriter?.write(doc);
         if (this.alertSinks) this.toSinks(doc, 'alert');
       }
@@ -125,6 +129,8 @@ export class Sensor {
       flows: this.flowsEnded,
       alerts: Object.values(this.engine.alertsByRule).reduce((a, n) => a + n, 0),
       alertsByRule: this.engine.alertsByRule,
+      alertsFolded: this.engine.folded,
+      alertUpdates: this.engine.alertUpdates,
       delivery,
     };
   }
@@ -152,6 +158,6 @@ export function summaryLine(s: SensorSummary, elapsedSec: number): string {
   const delivery = Object.entries(s.delivery).map(([name, d]) => `; ${name}: ${d.sent} sent, ` +
     `${d.retried} retried, ${d.spooled} spooled, ${d.dropped} dropped`).join('');
   return `tunnelhound: ${s.packets} packets, ${s.bytes} bytes, ${s.flows} flows, ` +
-    `${s.alerts} alerts, ${skippedText}, ${evicted} evicted${dry}, ` +
+    `${s.alerts} alerts (${s.alertsFolded} repeats folded), ${skippedText}, ${evicted} evicted${dry}, ` +
     `${elapsedSec.toFixed(2)} s, ${pps} packets/s${delivery}`;
 }

@@ -1,42 +1,108 @@
-// Runs the signals on each flow record. An alert is raised once per flow and detection, even
-// when the flow is reported several times (active timeout on a long tunnel).
+// Runs the signals on each flow record and turns what they find into verdicts: one alert per
+// flow and analytic, raised once and then updated (same event id) when a later report of a
+// long flow adds evidence or raises the score, never repeated. Repeats between the same two
+// hosts within TimeWindow are folded (src/analytics/suppress.ts).
 
 import { TunnelhoundConfig } from '../config/defaults';
 import { FlowRecord } from '../flow/flow-record';
 import { EndpointMatch } from '../endpoint/event';
 import { createSignals } from '../signals';
 import { Signal } from '../signals/signal';
-import { Detection } from './detection';
+import { buildVerdict, Verdict } from '../analytics/verdict';
+import { RepeatFolder } from '../analytics/suppress';
+import { AnalyticId, Detection } from './detection';
+
+/** A later report is sent as an update only when the score rose at least this much. */
+export const SCORE_STEP = 10;
+
+interface AnalyticState {
+  detections: Map<string, Detection>;
+  /** Score of the last verdict sent, or -1 while folded as a repeat. */
+  sentScore: number;
+  /** Detections in the last verdict sent. */
+  sentDetections: number;
+  update: number;
+  folded: boolean;
+}
 
 export class DetectionEngine {
-  /** Detections already raised per live flow; entries go when the flow's final report does. */
-  private readonly raised = new Map<string, Set<string>>();
-  private readonly signals: Signal[];
+  /** Verdict state per live flow; entries go when the flow's final report does. */
+  private readonly flows = new Map<string, Map<AnalyticId, AnalyticState>>();
+  private signals: Signal[];
+  private readonly folder: RepeatFolder;
+  /** First raises per `analytic/detection` of the primary detection. */
   readonly alertsByRule: Record<string, number> = {};
+  alertUpdates = 0;
 
   constructor(cfg: TunnelhoundConfig) {
     this.signals = createSignals(cfg);
+    this.folder = new RepeatFolder(cfg.TimeWindow, cfg.suppression.perHostPair);
   }
 
-  evaluate(r: FlowRecord, endpoint?: EndpointMatch): Detection[] {
-    const out: Detection[] = [];
+  /** Alerts folded into an earlier one between the same hosts. */
+  get folded(): number {
+    return this.folder.folded;
+  }
+
+  /**
+   * New settings from a reloaded config. Signals are rebuilt, so their cross-flow memory
+   * (DNS names per domain, recent flows per host) starts again: the price of thresholds
+   * that took effect at once. Verdicts already raised for live flows are kept.
+   */
+  reconfigure(cfg: TunnelhoundConfig): void {
+    this.signals = createSignals(cfg);
+    this.folder.reconfigure(cfg.TimeWindow, cfg.suppression.perHostPair);
+  }
+
+  /** The verdicts to send for this record: new alerts and updates of earlier ones. */
+  evaluate(r: FlowRecord, endpoint?: EndpointMatch): Verdict[] {
     const input = { record: r, endpoint };
     for (const s of this.signals) s.observe?.(input);
-    let seen = this.raised.get(r.flowId);
+    let state = this.flows.get(r.flowId);
+    const touched = new Set<AnalyticId>();
     for (const s of this.signals) {
       const d = s.judge(input);
       if (d === null) continue;
-      const key = `${d.analytic}/${d.detection}`;
-      if (seen?.has(key)) continue;
-      if (seen === undefined) {
-        seen = new Set();
-        this.raised.set(r.flowId, seen);
+      if (state === undefined) {
+        state = new Map();
+        this.flows.set(r.flowId, state);
       }
-      seen.add(key);
-      this.alertsByRule[key] = (this.alertsByRule[key] ?? 0) + 1;
-      out.push(d);
+      let a = state.get(d.analytic);
+      if (a === undefined) {
+        a = { detections: new Map(), sentScore: 0, sentDetections: 0, update: -1, folded: false };
+        state.set(d.analytic, a);
+      }
+      const prev = a.detections.get(d.detection);
+      if (prev === undefined || d.score > prev.score) {
+        a.detections.set(d.detection, d);
+        touched.add(d.analytic);
+      }
     }
-    if (r.final) this.raised.delete(r.flowId);
+    const out: Verdict[] = [];
+    for (const analytic of touched) {
+      const a = state!.get(analytic)!;
+      if (a.folded) continue;
+      const v = buildVerdict(analytic, [...a.detections.values()], a.update + 1);
+      if (a.update < 0) {
+        if (this.folder.isRepeat(`${analytic}/${v.primary.detection}`, r.clientIp, r.serverIp,
+          r.firstTs)) {
+          a.folded = true;
+          continue;
+        }
+        const key = `${analytic}/${v.primary.detection}`;
+        this.alertsByRule[key] = (this.alertsByRule[key] ?? 0) + 1;
+      } else {
+        const grew = v.detections.length > a.sentDetections || v.score >= a.sentScore + SCORE_STEP;
+        if (!grew) continue;
+        this.alertUpdates++;
+      }
+      a.update = v.update;
+      a.sentScore = v.score;
+      a.sentDetections = v.detections.length;
+      out.push(v);
+    }
+    if (r.final) this.flows.delete(r.flowId);
     return out;
   }
 }
+

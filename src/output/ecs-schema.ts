@@ -41,6 +41,8 @@ export interface EcsDocument {
     type: string[];
     /** ECS numeric severity: 21 low, 47 medium, 73 high. */
     severity?: number;
+    /** Alerts: `tunnel-detected` on first raise, `tunnel-updated` for later documents. */
+    action?: 'tunnel-detected' | 'tunnel-updated';
     /** Stable id: the same alert or flow report always gets the same id (de-duplication). */
     id: string;
     dataset: string;
@@ -77,6 +79,10 @@ export interface EcsDocument {
     severity_label?: 'low' | 'medium' | 'high';
     /** How sure the analytic is that the flow is a tunnel, 0-100. */
     score?: number;
+    /** Every detection combined into this alert, the naming (highest-scoring) one first. */
+    detections?: string[];
+    /** 0 for the first document of an alert, then 1, 2... for updates (same event.id). */
+    alert_update?: number;
     evidence?: Evidence[];
     flow: {
       id: string;
@@ -129,6 +135,7 @@ export const ECS_JSON_SCHEMA = {
         category: { type: 'array', items: { const: 'network' }, minItems: 1, maxItems: 1 },
         type: { type: 'array', items: { type: 'string' }, minItems: 1 },
         severity: { enum: [21, 47, 73] },
+        action: { enum: ['tunnel-detected', 'tunnel-updated'] },
         id: { type: 'string', pattern: '^[0-9a-f]{32}$' },
         dataset: { enum: ['tunnelhound.alert', 'tunnelhound.flow'] },
         module: { const: 'tunnelhound' },
@@ -193,6 +200,10 @@ export const ECS_JSON_SCHEMA = {
         detection: { type: 'string', pattern: '^[a-z_]+$' },
         severity_label: { enum: ['low', 'medium', 'high'] },
         score: { type: 'number', minimum: 0, maximum: 100 },
+        detections: {
+          type: 'array', minItems: 1, items: { type: 'string', pattern: '^[a-z_]+$' },
+        },
+        alert_update: { type: 'integer', minimum: 0 },
         evidence: {
           type: 'array', minItems: 1,
           items: {
@@ -233,8 +244,11 @@ export const ECS_JSON_SCHEMA = {
   then: {
     required: ['rule', 'threat'],
     properties: {
-      event: { required: ['severity'] },
-      tunnelhound: { required: ['detection', 'severity_label', 'score', 'evidence'] },
+      event: { required: ['severity', 'action'] },
+      tunnelhound: {
+        required: ['detection', 'detections', 'severity_label', 'score', 'alert_update',
+          'evidence'],
+      },
     },
   },
   else: { not: { anyOf: [{ required: ['rule'] }, { required: ['threat'] }] } },

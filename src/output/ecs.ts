@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { FlowRecord } from '../flow/flow-record';
 import { PROTO, PROTO_NAMES } from '../protocols/identify';
-import { Detection } from '../detect/detection';
+import { Verdict } from '../analytics/verdict';
 import { ecsFingerprints } from './ecs-fingerprints';
 import { EcsDocument } from './ecs-schema';
 
@@ -100,11 +100,20 @@ export function flowDocument(r: FlowRecord): EcsDocument {
   return base(r, 'event', stableId('flow', flowIdentity(r), r.reportSeq));
 }
 
-export function alertDocument(r: FlowRecord, d: Detection): EcsDocument {
-  const doc = base(r, 'alert', stableId('alert', flowIdentity(r), d.analytic, d.detection));
-  doc.event.severity = SEVERITY[d.severity];
+/**
+ * The alert for a verdict. Its id depends on the flow and the analytic only, so an update of
+ * a long flow's verdict replaces the earlier document in a SIEM that keys on event.id.
+ */
+export function alertDocument(r: FlowRecord, v: Verdict): EcsDocument {
+  const d = v.primary;
+  const doc = base(r, 'alert', stableId('alert', flowIdentity(r), v.analytic));
+  doc.event.severity = SEVERITY[v.severity];
+  doc.event.action = v.update === 0 ? 'tunnel-detected' : 'tunnel-updated';
+  const others = v.detections.slice(1).map((o) => o.name);
   doc.rule = {
-    id: d.analytic, name: d.name, ruleset: 'DET0538', description: d.description,
+    id: v.analytic, name: d.name, ruleset: 'DET0538',
+    description: others.length === 0 ? d.description
+      : `${d.description}; also: ${others.join('; ')}`,
   };
   doc.threat = {
     framework: 'MITRE ATT&CK',
@@ -115,8 +124,10 @@ export function alertDocument(r: FlowRecord, d: Detection): EcsDocument {
     tactic: { id: ['TA0011'], name: ['Command and Control'] },
   };
   doc.tunnelhound.detection = d.detection;
-  doc.tunnelhound.severity_label = d.severity;
-  doc.tunnelhound.score = d.score;
-  doc.tunnelhound.evidence = d.evidence;
+  doc.tunnelhound.detections = v.detections.map((o) => o.detection);
+  doc.tunnelhound.severity_label = v.severity;
+  doc.tunnelhound.score = v.score;
+  doc.tunnelhound.alert_update = v.update;
+  doc.tunnelhound.evidence = v.detections.flatMap((o) => o.evidence);
   return doc;
 }
