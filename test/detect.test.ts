@@ -5,7 +5,9 @@ import { configFrom } from '../src/config/load';
 import { DetectionEngine } from '../src/detect/engine';
 import { buildVerdict, combineScores } from '../src/analytics/verdict';
 import { RepeatFolder } from '../src/analytics/suppress';
-import { cleartextPortEntropy, protocolPortMismatch, sshAsymmetry } from '../src/detect/rules';
+import {
+  carriedBytes, cleartextPortEntropy, protocolPortMismatch, sshAsymmetry,
+} from '../src/detect/rules';
 import { FlowRecord } from '../src/flow/flow-record';
 import { alertDocument, flowDocument } from '../src/output/ecs';
 import { ECS_JSON_SCHEMA } from '../src/output/ecs-schema';
@@ -16,7 +18,7 @@ function rec(over: Partial<FlowRecord>): FlowRecord {
     flowId: '0.1.1', reportSeq: 0, final: true, reason: 'closed',
     clientIp: '10.77.0.1', clientPort: 40000, serverIp: '10.77.0.2', serverPort: 443,
     ipProto: 6, vlan: -1, firstTs: 1700000000, lastTs: 1700000010,
-    packets: [10, 10], bytes: [2000, 3000], payloadBytes: [1000, 2000], history: 'ShADadFf',
+    packets: [10, 10], bytes: [12000, 23000], payloadBytes: [10000, 20000], history: 'ShADadFf',
     protoByDir: [0, 0], identifiedAt: [1, 1], entropy: [-1, -1], entropySample: [0, 0],
     head: ['', ''],
     ...over,
@@ -52,6 +54,23 @@ t.test('protocol on the wrong port, severity by surprise', async (t) => {
   const moved = rec({ serverPort: 41644, protoByDir: [PROTO.SSH, PROTO.SSH] });
   t.equal(protocolPortMismatch(lowCfg, moved)?.severity, 'low',
     '... but alerts at low severity when the config asks for it');
+  t.equal(protocolPortMismatch(DEFAULT_CONFIG, rec({ protoByDir: [PROTO.SSH, PROTO.SSH],
+    payloadBytes: [2405, 2887] })), null, 'an SSH login that carried nothing: no tunnel');
+  // A ClientHello of 0x143 bytes (+5 header) then 300 more client bytes: below 512 carried.
+  const helloOnly = rec({ serverPort: 80, protoByDir: [PROTO.TLS, PROTO.TLS],
+    payloadBytes: [628, 6000], head: ['1603010143010001', ''] });
+  t.equal(carriedBytes(helloOnly, PROTO.TLS), 628 - 328 - 128);
+  t.equal(protocolPortMismatch(DEFAULT_CONFIG, helloOnly), null, 'TLS that only shook hands');
+  const tlsData = protocolPortMismatch(DEFAULT_CONFIG, { ...helloOnly,
+    payloadBytes: [1304, 2276] });
+  t.equal(tlsData?.evidence[1].signal, 'carried_bytes');
+  t.equal(tlsData?.evidence[1].value, 848);
+  t.equal(tlsData?.evidence[1].config_key, 'rules.protocolPortMismatch.minCarriedBytes');
+  t.equal(carriedBytes(rec({ protoByDir: [PROTO.RDP, PROTO.RDP] }), PROTO.RDP), null,
+    'an RDP handshake off its port is itself the finding');
+  t.equal(protocolPortMismatch(DEFAULT_CONFIG,
+    rec({ serverPort: 22, protoByDir: [PROTO.HTTP, PROTO.HTTP] })), null,
+  'readable HTTP on the SSH port hides nothing: low surprise');
   const cfg = configFrom({ ProtocolBaseline: { 'tcp/443': ['tls', 'ssh'] } });
   t.equal(protocolPortMismatch(cfg, rec({ protoByDir: [PROTO.SSH, PROTO.SSH] })), null,
     'the ProtocolBaseline override allows SSH on 443');
@@ -132,7 +151,8 @@ t.test('verdicts combine detections: one alert, combined score, all evidence', a
   const doc = JSON.parse(JSON.stringify(alertDocument(r, v)));
   t.ok(validate(doc), JSON.stringify(validate.errors));
   t.same(doc.tunnelhound.detections, ['other_sign', 'protocol_port_mismatch']);
-  t.equal(doc.tunnelhound.evidence.length, 2);
+  t.equal(doc.tunnelhound.evidence.length, 1 + a.evidence.length, 'all evidence, in order');
+  t.equal(doc.tunnelhound.evidence[0].signal, 'other');
   t.equal(doc.tunnelhound.score, v.score);
   t.equal(doc.event.action, 'tunnel-detected');
   t.equal(alertDocument(r, { ...v, update: 1 }).event.action, 'tunnel-updated');

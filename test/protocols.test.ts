@@ -512,7 +512,7 @@ t.test('port baseline table', async (t) => {
     if (row.startTls) t.ok(row.cleartext, `${k} STARTTLS implies cleartext`);
   }
   t.same(expectedProtocols(TCP, 443), [PROTO.TLS]);
-  t.same(expectedProtocols(UDP, 443), [PROTO.QUIC]);
+  t.same(expectedProtocols(UDP, 443), [PROTO.QUIC, PROTO.DNS], 'QUIC, and DNSCrypt bootstrap');
   t.same(expectedProtocols(TCP, 1080), [PROTO.SOCKS4, PROTO.SOCKS5]);
   t.same(expectedProtocols(TCP, 21), [], 'known service, nothing we identify');
   t.equal(expectedProtocols(TCP, 12345), undefined, 'no baseline');
@@ -550,8 +550,8 @@ t.test('surprise levels', async (t) => {
     [TCP, 23, PROTO.TLS, 2, 'TLS on telnet'],
     [TCP, 22, PROTO.TLS, 3, 'TLS on 22'],
     [TCP, 53, PROTO.TLS, 3, 'TLS on 53'],
-    [TCP, 443, PROTO.HTTP, 2, 'cleartext HTTP on 443'],
-    [TCP, 22, PROTO.HTTP, 3, 'HTTP on 22'],
+    [TCP, 443, PROTO.HTTP, 1, 'cleartext HTTP on 443: readable, hides nothing'],
+    [TCP, 22, PROTO.HTTP, 1, 'HTTP on 22: readable, hides nothing'],
     [TCP, 3390, PROTO.RDP, 3, 'RDP off 3389'],
     [TCP, 443, PROTO.RDP, 3, 'RDP on 443'],
     [TCP, 3389, PROTO.RDP, 0, 'RDP on 3389'],

@@ -96,6 +96,11 @@ export interface TunnelhoundConfig {
     protocolPortMismatch: RuleSwitch & {
       /** Least surprise (1 low, 2 medium, 3 high) that raises an alert. */
       minSurprise: 1 | 2 | 3;
+      /**
+       * SSH and TLS must carry at least this many payload bytes beyond their handshake
+       * before a port mismatch alerts: a scan or failed login carries nothing.
+       */
+      minCarriedBytes: number;
     };
     cleartextEntropy: RuleSwitch & {
       /** Fewest payload bytes in a direction before its entropy is judged at all. */
@@ -155,7 +160,7 @@ export const DEFAULT_CONFIG: TunnelhoundConfig = {
   rules: {
     // Low-surprise moves (HTTP on 8080, TLS on 8443) are everyday practice and the biggest
     // source of the "protocol on non-standard port" noise peers are known for: off by default.
-    protocolPortMismatch: { enabled: true, minSurprise: 2 },
+    protocolPortMismatch: { enabled: true, minSurprise: 2, minCarriedBytes: 512 },
     cleartextEntropy: { enabled: true, minSampleBytes: 256 },
     sshAsymmetry: { enabled: true, minDurationSec: 60, minPayloadBytes: 1_000_000 },
     sshSessionShape: { enabled: true },

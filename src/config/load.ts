@@ -42,7 +42,7 @@ export const CONFIG_SCHEMA = {
       properties: {
         protocolPortMismatch: {
           type: 'object', additionalProperties: false,
-          properties: { enabled, minSurprise: { enum: [1, 2, 3] } },
+          properties: { enabled, minSurprise: { enum: [1, 2, 3] }, minCarriedBytes: posInt },
         },
         cleartextEntropy: {
           type: 'object', additionalProperties: false,

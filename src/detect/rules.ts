@@ -32,6 +32,30 @@ function expectedText(cfg: TunnelhoundConfig, r: FlowRecord): string {
   return list.length > 0 ? list.join('|') : 'no baseline';
 }
 
+/** Payload of an SSH key exchange plus login, both directions, generously rounded up. */
+export const SSH_HANDSHAKE_BYTES = 8192;
+/** TLS records after the ClientHello that are still handshake (ChangeCipherSpec, Finished). */
+const TLS_CLIENT_FINISH_BYTES = 128;
+
+/**
+ * Payload a flow carried beyond its handshake, for the protocols whose handshake alone is
+ * harmless; null where the handshake itself is the finding (RDP, SMB, SOCKS, DNS...).
+ */
+export function carriedBytes(r: FlowRecord, proto: number): number | null {
+  if (proto === PROTO.SSH) {
+    return Math.max(0, r.payloadBytes[0] + r.payloadBytes[1] - SSH_HANDSHAKE_BYTES);
+  }
+  if (proto === PROTO.TLS) {
+    // The first client record is the ClientHello; its length is in the record header
+    // (RFC 8446 section 5.1: type, version, 16-bit length), which the kept head holds.
+    const head = r.head[0];
+    if (head.length < 10 || !head.startsWith('16')) return null;
+    const helloRecord = 5 + parseInt(head.slice(6, 10), 16);
+    return Math.max(0, r.payloadBytes[0] - helloRecord - TLS_CLIENT_FINISH_BYTES);
+  }
+  return null;
+}
+
 export function protocolPortMismatch(cfg: TunnelhoundConfig, r: FlowRecord): Detection | null {
   const rule = cfg.rules.protocolPortMismatch;
   const proto = flowProtocol(r);
@@ -44,6 +68,10 @@ export function protocolPortMismatch(cfg: TunnelhoundConfig, r: FlowRecord): Det
   }
   const s = surpriseOf(cfg, r, proto);
   if (s < rule.minSurprise) return null;
+  // A tunnel carries something. An SSH or TLS session on the wrong port that only shook
+  // hands (a scan, a failed login, an aborted connection) moved no traffic through it.
+  const carried = carriedBytes(r, proto);
+  if (carried !== null && carried < rule.minCarriedBytes) return null;
   const name = protoName(proto);
   const where = `${transportName(r.ipProto)}/${r.serverPort}`;
   const agreed = r.protoByDir[0] === r.protoByDir[1] ? 'both directions' : 'one direction';
@@ -62,7 +90,15 @@ export function protocolPortMismatch(cfg: TunnelhoundConfig, r: FlowRecord): Det
       config_key: 'ProtocolBaseline',
       detail: `surprise ${s} of 3 (minimum to alert ${rule.minSurprise}); identified in ` +
         `${agreed}`,
-    }],
+    }, ...(carried === null ? [] : [{
+      signal: 'carried_bytes',
+      value: carried,
+      threshold: rule.minCarriedBytes,
+      config_key: 'rules.protocolPortMismatch.minCarriedBytes',
+      detail: `payload bytes beyond the ${name} handshake ` +
+        (proto === PROTO.TLS ? '(client bytes after its ClientHello)'
+          : `(both directions beyond ${SSH_HANDSHAKE_BYTES} bytes)`),
+    }])],
   };
 }
 

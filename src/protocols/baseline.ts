@@ -67,7 +67,10 @@ export const PORT_BASELINE: readonly PortBaseline[] = [
   // entropy rule should look past a CONNECT before it scores 8080.
   { transport: TCP, port: 80, service: 'http', expect: [HTTP, HTTP2], cleartext: true },
   { transport: TCP, port: 443, service: 'https', expect: [TLS], cleartext: false },
-  { transport: UDP, port: 443, service: 'https', expect: [QUIC], cleartext: false },
+  // DNSCrypt resolvers listen on 443 and hand out their certificate through a plain DNS TXT
+  // query there (DNSCrypt v2 protocol), so DNS-format bytes on udp/443 are a known protocol;
+  // whether that encrypted-DNS resolver is sanctioned is the DoH signal's question.
+  { transport: UDP, port: 443, service: 'https', expect: [QUIC, DNS], cleartext: false },
   { transport: TCP, port: 8000, service: 'http-alt (de facto)', expect: [HTTP, HTTP2],
     cleartext: true, alternate: true },
   { transport: TCP, port: 8008, service: 'http-alt', expect: [HTTP, HTTP2], cleartext: true,
@@ -188,10 +191,11 @@ export function surprise(transport: number, port: number, proto: number): 0 | 1 
       return row.cleartext ? 2 : 1;
     case HTTP:
     case HTTP2:
-      // Development servers speak HTTP on any high port. On a listed port of another
-      // service (443 included: cleartext where TLS belongs) it is a mismatch.
-      if (row === undefined) return 0;
-      return onSshOrDnsPort ? 3 : 2;
+      // Development servers speak HTTP on any high port, and HTTP moved onto another
+      // service's port hides nothing: every byte is readable, so it is a misconfiguration
+      // rather than a disguise (peers' "known protocol on non-standard port" noise). What
+      // HTTP carries (CONNECT, upgrades) is judged by the proxy signal instead.
+      return row === undefined ? 0 : 1;
     case DNS:
       // Resolvers, mDNS, LLMNR and NBNS are all in the table: DNS anywhere else is odd.
       return 2;
