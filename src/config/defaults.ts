@@ -83,6 +83,11 @@ export interface TunnelhoundConfig {
     esxiManagement: { address: string; profile: string }[];
     /** The resolvers hosts are meant to use (plain DNS to them is normal). */
     dnsResolvers: string[];
+    /**
+     * The forward proxies users are meant to go through: HTTP CONNECT or SOCKS to them
+     * carrying TLS is ordinary browsing, not a tunnel.
+     */
+    proxies: string[];
   };
   /** Folding of repeated alerts between the same two hosts within TimeWindow. */
   suppression: {
@@ -119,6 +124,14 @@ export interface TunnelhoundConfig {
     relay: RuleSwitch;
     esxiProfile: RuleSwitch;
     volumeOutlier: RuleSwitch;
+    proxyTunnel: RuleSwitch;
+    encapsulation: RuleSwitch & {
+      /**
+       * Carriers that are part of this network's own fabric (data-centre overlays such as
+       * vxlan or geneve, erspan mirroring): flows inside them raise nothing.
+       */
+      allowed: string[];
+    };
   };
 }
 
@@ -154,7 +167,7 @@ export const DEFAULT_CONFIG: TunnelhoundConfig = {
     },
   },
   networks: { internal: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'] },
-  assets: { esxiManagement: [], dnsResolvers: [] },
+  assets: { esxiManagement: [], dnsResolvers: [], proxies: [] },
   suppression: { perHostPair: true },
   endpoint: { clockSkewSec: 5 },
   rules: {
@@ -170,5 +183,7 @@ export const DEFAULT_CONFIG: TunnelhoundConfig = {
     relay: { enabled: true },
     esxiProfile: { enabled: true },
     volumeOutlier: { enabled: true },
+    proxyTunnel: { enabled: true },
+    encapsulation: { enabled: true, allowed: [] },
   },
 };

@@ -37,9 +37,18 @@ export const CONFIG_SCHEMA = {
       propertyNames: { pattern: '^(tcp|udp)/[0-9]{1,5}$' },
       additionalProperties: { type: 'array', items: { type: 'string', minLength: 1 } },
     },
+    // Interim until the YAML/zod loader lands: the keys the signals already read.
+    assets: {
+      type: 'object', additionalProperties: false,
+      properties: { proxies: { type: 'array', items: { type: 'string' } } },
+    },
     rules: {
       type: 'object', additionalProperties: false,
       properties: {
+        encapsulation: {
+          type: 'object', additionalProperties: false,
+          properties: { enabled, allowed: { type: 'array', items: { type: 'string' } } },
+        },
         protocolPortMismatch: {
           type: 'object', additionalProperties: false,
           properties: { enabled, minSurprise: { enum: [1, 2, 3] }, minCarriedBytes: posInt },

@@ -4,6 +4,8 @@
 import { TunnelhoundConfig } from '../config/defaults';
 import { RULES } from '../detect/rules';
 import { Signal, SignalFactory } from './signal';
+import { createProxyTunnelSignal } from './proxy-tunnel';
+import { createEncapsulationSignal } from './encapsulation';
 
 /** The first detections (src/detect/rules.ts) are pure functions of one record. */
 const recordRules: SignalFactory[] = RULES.map((rule) => (cfg: TunnelhoundConfig) => ({
@@ -13,6 +15,8 @@ const recordRules: SignalFactory[] = RULES.map((rule) => (cfg: TunnelhoundConfig
 
 export const SIGNAL_FACTORIES: SignalFactory[] = [
   ...recordRules,
+  createProxyTunnelSignal,
+  createEncapsulationSignal,
 ];
 
 export function createSignals(cfg: TunnelhoundConfig): Signal[] {

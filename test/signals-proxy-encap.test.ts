@@ -1,0 +1,64 @@
+// The proxy-tunnel and encapsulation signals on real captures from the public corpus, and
+// the config keys that exempt a site's own proxies and overlays.
+
+import t from 'tap';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CORPUS, parseNdjson, runCli } from './helpers/cli';
+
+const have = fs.existsSync(path.join(CORPUS, 'ja4__https-connect.pcap'));
+
+async function alertsOf(file: string, config?: object): Promise<Array<Record<string, any>>> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'th-sig-'));
+  const out = path.join(dir, 'alerts.ndjson');
+  const args = ['replay', '--workers', '0', '--no-progress', '--alerts', out];
+  if (config !== undefined) {
+    fs.writeFileSync(path.join(dir, 'c.json'), JSON.stringify(config));
+    args.push('--config', path.join(dir, 'c.json'));
+  }
+  const r = await runCli([...args, path.join(CORPUS, file)]);
+  if (r.code !== 0) throw new Error(r.stderr);
+  const docs = parseNdjson(fs.readFileSync(out, 'utf8'));
+  fs.rmSync(dir, { recursive: true, force: true });
+  return docs;
+}
+
+t.test('HTTP CONNECT carrying TLS is a proxy tunnel unless the proxy is ours', { skip: !have },
+  async (t) => {
+    const [a, ...rest] = await alertsOf('ja4__https-connect.pcap');
+    t.equal(rest.length, 0);
+    t.equal(a.rule.id, 'AN1484');
+    t.equal(a.tunnelhound.detection, 'proxy_tunnel');
+    t.equal(a.destination.port, 8080);
+    t.match(a.tunnelhound.evidence[0].value, /^http-connect to [^ ]+:443$/);
+    t.equal(a.tunnelhound.evidence[0].config_key, 'assets.proxies');
+    t.equal(a.tunnelhound.severity_label, 'low', 'TLS through a proxy: low');
+    const ours = await alertsOf('ja4__https-connect.pcap',
+      { assets: { proxies: [`${a.destination.ip}/32`] } });
+    t.equal(ours.length, 0, 'the sanctioned proxy raises nothing');
+  });
+
+t.test('SOCKS on its own port carrying TLS', { skip: !have }, async (t) => {
+  const docs = await alertsOf('ja4__socks-https-example.pcap');
+  t.ok(docs.length >= 1);
+  for (const d of docs) {
+    t.equal(d.tunnelhound.detection, 'proxy_tunnel');
+    t.match(d.rule.name, /through socks[45]$/);
+  }
+});
+
+t.test('flows inside GRE/ERSPAN/VXLAN and 6in4 are encapsulated flows', { skip: !have },
+  async (t) => {
+    const vx = await alertsOf('ja4__gre-erspan-vxlan.pcap');
+    t.same(vx.map((d) => d.tunnelhound.detection), ['encapsulated_flow']);
+    t.equal(vx[0].tunnelhound.evidence[0].config_key, 'rules.encapsulation.allowed');
+    t.equal(vx[0].tunnelhound.severity_label, 'low', 'an overlay: low');
+    const six = await alertsOf('ndpi__6in4tunnel.pcap');
+    t.ok(six.length >= 1);
+    t.ok(six.every((d) => d.tunnelhound.evidence[0].value === '6in4'));
+    t.ok(six.every((d) => d.tunnelhound.severity_label === 'medium'), 'a host tunnel: medium');
+    const site = await alertsOf('ja4__gre-erspan-vxlan.pcap',
+      { rules: { encapsulation: { allowed: ['vxlan', 'vxlan-gpe', 'erspan', 'gre'] } } });
+    t.equal(site.length, 0, 'carriers the site runs itself raise nothing');
+  });
