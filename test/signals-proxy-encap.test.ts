@@ -62,3 +62,27 @@ t.test('flows inside GRE/ERSPAN/VXLAN and 6in4 are encapsulated flows', { skip: 
       { rules: { encapsulation: { allowed: ['vxlan', 'vxlan-gpe', 'erspan', 'gre'] } } });
     t.equal(site.length, 0, 'carriers the site runs itself raise nothing');
   });
+
+t.test('VPN openings and Tor circuits are AN1485', { skip: !have }, async (t) => {
+  const cases: Array<[string, string, string]> = [
+    ['ndpi__wireguard.pcap', 'vpn_tunnel', 'wireguard'],
+    ['ndpi__443-opvn.pcap', 'vpn_tunnel', 'openvpn'],
+    ['ndpi__ipsec_isakmp_esp.pcap', 'vpn_tunnel', 'ikev2'],
+    ['ndpi__tinc.pcap', 'vpn_tunnel', 'tinc'],
+    ['ndpi__tailscale.pcap', 'vpn_tunnel', 'tailscale'],
+  ];
+  for (const [file, detection, protocol] of cases) {
+    const docs = await alertsOf(file);
+    const vpn = docs.filter((d) => d.tunnelhound.detection === detection);
+    t.ok(vpn.length >= 1, `${file}: ${detection}`);
+    t.ok(vpn.every((d) => d.rule.id === 'AN1485'));
+    t.equal(vpn[0]?.tunnelhound.evidence[0].value, protocol, `${file}: ${protocol}`);
+  }
+  const tor = await alertsOf('ndpi__tor.pcap');
+  t.ok(tor.length >= 5);
+  t.ok(tor.every((d) => d.tunnelhound.detection === 'tor_circuit'));
+  const wg = await alertsOf('ndpi__wireguard.pcap');
+  const allowed = await alertsOf('ndpi__wireguard.pcap', { rules: { vpn: {
+    allowedServers: [...new Set(wg.map((d) => `${d.destination.ip}/32`))] } } });
+  t.equal(allowed.length, 0, 'a sanctioned VPN server raises nothing');
+});

@@ -125,6 +125,10 @@ export interface TunnelhoundConfig {
     esxiProfile: RuleSwitch;
     volumeOutlier: RuleSwitch;
     proxyTunnel: RuleSwitch;
+    vpn: RuleSwitch & {
+      /** The organisation's own VPN concentrators (CIDRs): tunnels to them are expected. */
+      allowedServers: string[];
+    };
     encapsulation: RuleSwitch & {
       /**
        * Carriers that are part of this network's own fabric (data-centre overlays such as
@@ -184,6 +188,7 @@ export const DEFAULT_CONFIG: TunnelhoundConfig = {
     esxiProfile: { enabled: true },
     volumeOutlier: { enabled: true },
     proxyTunnel: { enabled: true },
+    vpn: { enabled: true, allowedServers: [] },
     encapsulation: { enabled: true, allowed: [] },
   },
 };

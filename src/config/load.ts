@@ -45,6 +45,10 @@ export const CONFIG_SCHEMA = {
     rules: {
       type: 'object', additionalProperties: false,
       properties: {
+        vpn: {
+          type: 'object', additionalProperties: false,
+          properties: { enabled, allowedServers: { type: 'array', items: { type: 'string' } } },
+        },
         encapsulation: {
           type: 'object', additionalProperties: false,
           properties: { enabled, allowed: { type: 'array', items: { type: 'string' } } },

@@ -1,0 +1,150 @@
+// VPN-style tooling (AN1485): a flow whose first bytes are a VPN protocol's opening, and Tor
+// circuits. Identification reads only the first payload bytes each direction kept in the
+// flow record (head), so it costs nothing on the packet path; both directions must agree
+// where the protocol has a reply, so one stray datagram does not make a VPN.
+
+import { TunnelhoundConfig } from '../config/defaults';
+import { CidrSet } from '../config/cidr';
+import { Detection } from '../detect/detection';
+import { Signal, SignalInput } from './signal';
+
+type Head = Buffer;
+
+interface VpnMatch {
+  protocol: string;
+  detail: string;
+}
+
+const UDP = 17;
+const TCP = 6;
+
+/**
+ * WireGuard (whitepaper section 5.4): a message type 1-4 followed by three reserved zero
+ * bytes. Initiation (1) is answered by response (2); transport data (4) flows both ways.
+ */
+function wireguard(c: Head, s: Head): VpnMatch | null {
+  const type = (h: Head) => (h.length >= 4 && h[1] === 0 && h[2] === 0 && h[3] === 0 &&
+    h[0] >= 1 && h[0] <= 4 ? h[0] : 0);
+  const tc = type(c);
+  const ts = type(s);
+  const pair = (tc === 1 && ts === 2) || (tc === 2 && ts === 1) || (tc === 4 && ts === 4) ||
+    (tc === 1 && ts === 4) || (tc === 4 && ts === 1);
+  return pair ? { protocol: 'wireguard', detail: `message types ${tc}/${ts}` } : null;
+}
+
+/** Tailscale's peer discovery ("disco") frames start with "TS" and U+1F4AC. */
+const DISCO_MAGIC = Buffer.from('5453f09f92ac', 'hex');
+
+function tailscale(c: Head, s: Head): VpnMatch | null {
+  return c.subarray(0, 6).equals(DISCO_MAGIC) && s.subarray(0, 6).equals(DISCO_MAGIC)
+    ? { protocol: 'tailscale', detail: 'disco frames both ways' } : null;
+}
+
+// OpenVPN opcodes (high 5 bits of the first byte after the TCP length prefix).
+const P_CONTROL_HARD_RESET_CLIENT_V1 = 1;
+const P_CONTROL_HARD_RESET_SERVER_V1 = 2;
+const P_CONTROL_HARD_RESET_CLIENT_V2 = 7;
+const P_CONTROL_HARD_RESET_SERVER_V2 = 8;
+const P_CONTROL_HARD_RESET_CLIENT_V3 = 10;
+
+/** OpenVPN's reset handshake: client hard reset answered by a server hard reset. */
+function openvpn(proto: number, c: Head, s: Head): VpnMatch | null {
+  const at = proto === TCP ? 2 : 0;
+  if (c.length < at + 9 || s.length < at + 9) return null;
+  if (proto === TCP && (c.readUInt16BE(0) < 14 || s.readUInt16BE(0) < 14)) return null;
+  const oc = c[at] >> 3;
+  const os = s[at] >> 3;
+  const client = oc === P_CONTROL_HARD_RESET_CLIENT_V1 || oc === P_CONTROL_HARD_RESET_CLIENT_V2 ||
+    oc === P_CONTROL_HARD_RESET_CLIENT_V3;
+  const server = os === P_CONTROL_HARD_RESET_SERVER_V1 || os === P_CONTROL_HARD_RESET_SERVER_V2;
+  return client && server && (c[at] & 7) === 0
+    ? { protocol: 'openvpn', detail: `hard reset opcodes ${oc}/${os} over ${proto === TCP ? 'tcp' : 'udp'}` }
+    : null;
+}
+
+/**
+ * IKE (RFC 7296 section 3.1; RFC 2408 for v1): initiator SPI set, responder SPI zero in the
+ * first message, version 2.0 or 1.0, exchange IKE_SA_INIT (34) or main/aggressive (2, 4). On
+ * udp/4500 a four-byte zero non-ESP marker comes first (RFC 3948 section 2.2).
+ */
+function ike(port: number, c: Head): VpnMatch | null {
+  const at = port === 4500 ? 4 : 0;
+  if (c.length < at + 19) return null;
+  if (at === 4 && c.readUInt32BE(0) !== 0) return null;
+  const responderSpiZero = c.readUInt32BE(at + 8) === 0 && c.readUInt32BE(at + 12) === 0;
+  const version = c[at + 17];
+  const exchange = c[at + 18];
+  const ok = responderSpiZero && c.readUInt32BE(at) !== 0 &&
+    ((version === 0x20 && exchange === 34) || (version === 0x10 && (exchange === 2 ||
+      exchange === 4)));
+  return ok ? { protocol: version === 0x20 ? 'ikev2' : 'ikev1', detail: 'IKE SA setup' } : null;
+}
+
+/** tinc's meta protocol opens with its ID request in text: "0 <node name> 17[.minor]\n". */
+const TINC_ID = /^0 [A-Za-z0-9_]{1,64} 17(\.\d+)?\n/;
+
+function tinc(c: Head, s: Head): VpnMatch | null {
+  return TINC_ID.test(c.toString('latin1')) && TINC_ID.test(s.toString('latin1'))
+    ? { protocol: 'tinc', detail: 'ID requests both ways' } : null;
+}
+
+export function identifyVpn(r: SignalInput['record']): VpnMatch | null {
+  const c = Buffer.from(r.head[0], 'hex');
+  const s = Buffer.from(r.head[1], 'hex');
+  if (c.length === 0 || s.length === 0) return null;
+  if (r.ipProto === UDP) {
+    return wireguard(c, s) ?? tailscale(c, s) ?? openvpn(UDP, c, s) ??
+      ((r.serverPort === 500 || r.serverPort === 4500) ? ike(r.serverPort, c) : null);
+  }
+  if (r.ipProto === TCP) return openvpn(TCP, c, s) ?? tinc(c, s);
+  return null;
+}
+
+/**
+ * Tor relays present TLS with made-up host names: "www." + a random base32 label + ".com" or
+ * ".net" (tor's tortls.c picks them to look like web traffic). Real sites' labels are words;
+ * these mix letters with the digits 2-7 and never a word break.
+ */
+const TOR_SNI = /^www\.([a-z2-7]{4,25})\.(com|net)$/;
+
+export function looksLikeTor(sni: string | undefined): boolean {
+  if (sni === undefined) return false;
+  const m = TOR_SNI.exec(sni);
+  return m !== null && /[2-7]/.test(m[1]) && /[a-z]/.test(m[1]);
+}
+
+export function createVpnSignal(cfg: TunnelhoundConfig): Signal {
+  const rule = cfg.rules.vpn;
+  const sanctioned = new CidrSet(rule.allowedServers);
+  return {
+    name: 'vpn_tunnel',
+    judge({ record: r }: SignalInput): Detection | null {
+      if (!rule.enabled || sanctioned.contains(r.serverIp)) return null;
+      const sni = r.fingerprints?.tls?.sni;
+      if (looksLikeTor(sni)) {
+        return {
+          analytic: 'AN1485', detection: 'tor_circuit', name: 'Tor relay connection',
+          description: `TLS to ${r.serverIp}:${r.serverPort} with the random host name Tor ` +
+            'relays use', severity: 'high', score: 80,
+          evidence: [{
+            signal: 'tls_sni', value: sni!, threshold: 'www.<random base32>.com|net',
+            config_key: 'rules.vpn.allowedServers',
+            detail: 'a made-up www name mixing letters and digits 2-7, as Tor generates',
+          }],
+        };
+      }
+      const m = identifyVpn(r);
+      if (m === null) return null;
+      return {
+        analytic: 'AN1485', detection: 'vpn_tunnel', name: `${m.protocol} VPN tunnel`,
+        description: `${m.protocol} between ${r.clientIp} and ${r.serverIp}:${r.serverPort}, ` +
+          'a VPN server not listed in rules.vpn.allowedServers',
+        severity: 'medium', score: 65,
+        evidence: [{
+          signal: 'vpn_protocol', value: m.protocol, threshold: 'server not sanctioned',
+          config_key: 'rules.vpn.allowedServers', detail: m.detail,
+        }],
+      };
+    },
+  };
+}
