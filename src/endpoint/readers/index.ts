@@ -1,0 +1,4 @@
+// Every built-in endpoint reader registers itself on import; import this module (not
+// ./reader) to get them all. One line per format.
+
+export * from './reader';
