@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_CONFIG } from '../config/defaults';
 import { ConfigError, loadConfig } from '../config/load';
+import { endpointParse } from './endpoint-parse';
 import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, UsageError } from './errors';
 import { live } from './live';
 import { makeLogger } from './log';
@@ -129,6 +130,17 @@ export async function main(argv: string[]): Promise<number> {
       });
     });
 
+  program.command('endpoint').description('endpoint telemetry tools')
+    .command('parse')
+    .description('print the normalised endpoint events of a telemetry file as NDJSON')
+    .argument('<file>', 'endpoint log (Sysmon/Security XML, ECS, osquery, eslogger, ...); - = stdin')
+    .option('--format <format>', 'skip detection and read the file as this format')
+    .addOption(logLevelOption())
+    .action((file: string, o) => {
+      result = endpointParse({ file, format: o.format, out: process.stdout, err: process.stderr,
+        log: makeLogger(o.logLevel) });
+    });
+
   try {
     program.parse(argv);
   } catch (err) {
@@ -151,6 +163,7 @@ export async function main(argv: string[]): Promise<number> {
     // The reader of our output went away (`| head`): nothing is wrong, nothing to say.
     if (e.code === 'ERR_OUTPUT_CLOSED') return EXIT_OK;
     process.stderr.write(`tunnelhound: ${e.message}\n`);
+    if (err instanceof UsageError) return EXIT_USAGE;
     return e.code === 'ERR_CAPTURE_ARG' || e.code === 'ERR_CAPTURE_FILTER'
       ? EXIT_USAGE : EXIT_RUNTIME;
   }

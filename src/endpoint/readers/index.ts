@@ -1,4 +1,6 @@
 // Every built-in endpoint reader registers itself on import; import this module (not
 // ./reader) to get them all. One line per format.
 
+import './windows-xml';
+
 export * from './reader';
