@@ -99,7 +99,7 @@ export function compact<T extends object>(o: T): T {
     if (v === undefined) delete o[k];
     else if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
       compact(v as object);
-      if (Object.keys(v as object).length === 0) delete o[k];
+      if (Object.keys(v as object).length === 0 && k !== 'host' && k !== 'process') delete o[k];
     }
   }
   return o;
@@ -124,23 +124,28 @@ export interface EventParts {
 
 /** One normalised event; absent facts are left out rather than set to undefined. */
 export function makeEvent(p: EventParts): EndpointEvent {
+  const net = { transport: p.transport, direction: p.direction };
   const ev: EndpointEvent = {
     '@timestamp': isoOf(p.ts),
     ts: p.ts,
-    host: { ...p.host },
-    process: { ...p.process },
-    user: p.user,
-    source: p.source,
-    destination: p.destination,
-    network: p.transport || p.direction ? { transport: p.transport, direction: p.direction } : undefined,
-    event: { action: p.action, module: p.module, code: p.code, line: p.line },
+    host: compact({ ...p.host }),
+    process: compact({ ...p.process }),
+    user: part(p.user),
+    source: part(p.source),
+    destination: part(p.destination),
+    network: part(net),
+    event: compact({ action: p.action, module: p.module, code: p.code, line: p.line }),
     platform: p.platform,
     setting: p.setting,
   };
-  compact(ev);
-  if (!ev.host) ev.host = {};
-  if (!ev.process) ev.process = {};
-  return ev;
+  return compact(ev);
+}
+
+/** An optional block, left out when none of its members is known. */
+function part<T extends object>(v: T | undefined): T | undefined {
+  if (v === undefined) return undefined;
+  const c = compact({ ...v });
+  return Object.keys(c).length ? c : undefined;
 }
 
 /** Platform from an OS name or family as agents spell it. */
