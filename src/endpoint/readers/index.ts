@@ -2,7 +2,11 @@
 // ./reader) to get them all. One line per format.
 
 import './ecs';
+import './esxi';
+import './eslogger';
 import './evtx-json';
+import './ocsf';
+import './osquery';
 import './windows-xml';
 
 export * from './reader';
