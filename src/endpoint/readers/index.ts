@@ -7,6 +7,7 @@ import './eslogger';
 import './evtx-json';
 import './ocsf';
 import './osquery';
+import './winevent-text';
 import './windows-xml';
 
 export * from './reader';
