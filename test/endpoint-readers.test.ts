@@ -131,7 +131,8 @@ const PINNED: [string, string, Record<string, unknown>][] = [
         "pid": 2312,
         "executable": "C:\\Users\\IEUser\\Desktop\\plink.exe",
         "name": "plink.exe",
-        "command_line": "plink.exe  10.0.2.18 -P 80 -C -R 127.0.0.3:4444:127.0.0.2:3389 -l test -pw test",
+        "command_line":
+          "plink.exe  10.0.2.18 -P 80 -C -R 127.0.0.3:4444:127.0.0.2:3389 -l test -pw test",
         "entity_id": "{365abb72-dfad-5c67-0000-0010e0811500}",
         "parent": {
           "pid": 3904,
@@ -272,7 +273,8 @@ const PINNED: [string, string, Record<string, unknown>][] = [
       },
       "process": {
         "pid": 4280,
-        "executable": "C:\\Windows\\Temp\\opera autoupdate\\CProgram FilesOpera\\installing\\installer.exe",
+        "executable":
+          "C:\\Windows\\Temp\\opera autoupdate\\CProgram FilesOpera\\installing\\installer.exe",
         "name": "installer.exe",
         "entity_id": "{94f748d5-4dcb-5a9e-0000-0010b2051110}"
       },
@@ -511,7 +513,9 @@ const PINNED: [string, string, Record<string, unknown>][] = [
         "pid": 13700,
         "executable": "C:\\Windows\\System32\\curl.exe",
         "name": "curl.exe",
-        "command_line": "curl  --proxy-insecure -p -x http://127.0.0.1:1234 --silent -v --show-error http://127.0.0.1:888/echo",
+        "command_line":
+          "curl  --proxy-insecure -p -x http://127.0.0.1:1234 --silent -v --show-error http://1" +
+          "27.0.0.1:888/echo",
         "entity_id": "0197231E-68A4-693A-0713-000000000800",
         "hash": {
           "sha256": "8955d2a45404a59c2e3772f3c76aeeae48aedf100be328c003d7a4df5342b491"
@@ -659,7 +663,8 @@ const PINNED: [string, string, Record<string, unknown>][] = [
         "pid": 580,
         "name": "GCEWindowsAgent.exe",
         "executable": "C:\\Program Files\\Google\\Compute Engine\\agent\\GCEWindowsAgent.exe",
-        "entity_id": "YWZkMzQ4YzYtMGVjOS00OTYxLTgwNWUtOGVkMmZjNGMwNDNiLTU4MC0xMzI5MzU0OTExMy40ODIyMTUwMDA="
+        "entity_id":
+          "YWZkMzQ4YzYtMGVjOS00OTYxLTgwNWUtOGVkMmZjNGMwNDNiLTU4MC0xMzI5MzU0OTExMy40ODIyMTUwMDA="
       },
       "user": {
         "name": "SYSTEM",

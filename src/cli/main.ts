@@ -133,7 +133,7 @@ export async function main(argv: string[]): Promise<number> {
   program.command('endpoint').description('endpoint telemetry tools')
     .command('parse')
     .description('print the normalised endpoint events of a telemetry file as NDJSON')
-    .argument('<file>', 'endpoint log (Sysmon/Security XML, ECS, osquery, eslogger, ...); - = stdin')
+    .argument('<file>', 'endpoint log (Windows XML, ECS, osquery, eslogger, ...); - = stdin')
     .option('--format <format>', 'skip detection and read the file as this format')
     .addOption(logLevelOption())
     .action((file: string, o) => {

@@ -88,9 +88,10 @@ function actionOf(
 
 function platformFor(o: Record<string, unknown>, module: string): EndpointPlatform {
   const os = obj(obj(o.host)?.os);
-  const fromOs =
-    platformOf(os?.type) ?? platformOf(os?.family) ?? platformOf(os?.platform) ?? platformOf(os?.name);
-  if (fromOs) return fromOs;
+  for (const v of [os?.type, os?.family, os?.platform, os?.name]) {
+    const p = platformOf(v);
+    if (p) return p;
+  }
   if (o.winlog !== undefined || module === 'sysmon' || module === 'security') return 'windows';
   if (module === 'auditd' || o.auditd !== undefined || o.record_type !== undefined) return 'linux';
   return 'unknown';
@@ -139,7 +140,8 @@ export function mapEcs(o: Record<string, unknown>, line: number): EndpointEvent[
         pid: int(p.pid),
         name: str(p.name) ?? basename(exe),
         executable: exe,
-        command_line: str(p.command_line) ?? str(p.title) ?? (args.length ? args.join(' ') : undefined),
+        command_line:
+          str(p.command_line) ?? str(p.title) ?? (args.length ? args.join(' ') : undefined),
         args: args.length ? args : undefined,
         entity_id: str(p.entity_id),
         hash: str(hash?.sha256) ? { sha256: String(hash?.sha256) } : undefined,
@@ -154,7 +156,11 @@ export function mapEcs(o: Record<string, unknown>, line: number): EndpointEvent[
       source: isSocket ? src : undefined,
       destination: isSocket ? dst : undefined,
       transport: transportOf(network.transport),
-      direction: INBOUND.has(direction) ? 'ingress' : OUTBOUND.has(direction) ? 'egress' : undefined,
+      direction: INBOUND.has(direction)
+        ? 'ingress'
+        : OUTBOUND.has(direction)
+          ? 'egress'
+          : undefined,
     }),
   ];
 }

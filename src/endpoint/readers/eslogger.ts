@@ -41,7 +41,14 @@ export function mapEslogger(o: Record<string, unknown>, line: number): EndpointE
     (typeId !== undefined ? ES_EVENT_TYPES[typeId] : undefined) ??
     (ev.exec ? 'exec' : ev.fork ? 'fork' : ev.exit ? 'exit' : undefined);
   if (!action) return [];
-  const base = { ts, action, module: 'eslogger', platform: 'macos', line, code: String(typeId) } as const;
+  const base = {
+    ts,
+    action,
+    module: 'eslogger',
+    platform: 'macos',
+    line,
+    code: String(typeId),
+  } as const;
   const selfPath = pathOf(proc);
   if (action === 'exec') {
     // The target is the image after exec; the same pid, the parent from ppid.
@@ -73,7 +80,11 @@ export function mapEslogger(o: Record<string, unknown>, line: number): EndpointE
           pid: tokenPid(child.audit_token),
           executable: path,
           name: basename(path),
-          parent: { pid: tokenPid(proc.audit_token), executable: selfPath, name: basename(selfPath) },
+          parent: {
+            pid: tokenPid(proc.audit_token),
+            executable: selfPath,
+            name: basename(selfPath),
+          },
         },
       }),
     ];
@@ -95,9 +106,8 @@ registerReader(
   'eslogger',
   (lines) => {
     const t = jsonText(lines);
-    return t !== null && t.includes('"event_type"') && /"(audit_token|mach_time|schema_version)"/.test(t)
-      ? 0.95
-      : 0;
+    if (t === null || !t.includes('"event_type"')) return 0;
+    return /"(audit_token|mach_time|schema_version)"/.test(t) ? 0.95 : 0;
   },
   () => new JsonReader('eslogger', mapEslogger),
 );

@@ -33,7 +33,8 @@ function mapSyslog(line: string, lineNo: number): EndpointEvent[] | null {
   const prog = m[4];
   const pid = int(m[5]);
   const msg = m[6];
-  const base = { ts, module: 'esxi', platform: 'esxi', line: lineNo, host: { name: m[3] } } as const;
+  const host = { name: m[3] };
+  const base = { ts, module: 'esxi', platform: 'esxi', line: lineNo, host } as const;
   const shell = SHELL_CMD.exec(msg);
   if (shell) {
     const sd: Record<string, string> = {};

@@ -5,7 +5,18 @@
 import type { EndpointAction, EndpointEvent } from '../event';
 import { JsonReader, jsonText } from './json-reader';
 import { registerReader } from './reader';
-import { basename, int, ip, makeEvent, obj, platformOf, port, str, toSeconds, transportOf } from './util';
+import {
+  basename,
+  int,
+  ip,
+  makeEvent,
+  obj,
+  platformOf,
+  port,
+  str,
+  toSeconds,
+  transportOf,
+} from './util';
 
 const CLASS_PROCESS_ACTIVITY = 1007;
 const CLASS_NETWORK_ACTIVITY = 4001;

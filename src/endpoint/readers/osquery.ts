@@ -9,7 +9,18 @@ import type { EndpointEvent, EndpointPlatform } from '../event';
 import { JsonReader, jsonText } from './json-reader';
 import { registerReader } from './reader';
 import { isUnspecified, SocketRoleGuesser } from './socket-role';
-import { basename, int, ip, makeEvent, obj, platformOf, port, str, toSeconds, transportOf } from './util';
+import {
+  basename,
+  int,
+  ip,
+  makeEvent,
+  obj,
+  platformOf,
+  port,
+  str,
+  toSeconds,
+  transportOf,
+} from './util';
 
 type Op = 'added' | 'removed' | 'snapshot';
 

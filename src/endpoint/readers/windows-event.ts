@@ -258,7 +258,8 @@ function mapOpenSsh(rec: WinRecord): EndpointEvent[] {
   const proc = { pid: rec.execPid, name: str(rec.data.process) };
   let m = /^Server listening on (\S+) port (\d+)\.?$/.exec(payload.trim());
   if (m) {
-    return [makeEvent({ ...b, action: 'listen', process: proc, source: { ip: ip(m[1]), port: port(m[2]) }, transport: 'tcp' })];
+    const local = { ip: ip(m[1]), port: port(m[2]) };
+    return [makeEvent({ ...b, action: 'listen', process: proc, source: local, transport: 'tcp' })];
   }
   m = /^Connection from (\S+) port (\d+) on (\S+) port (\d+)/.exec(payload.trim());
   if (m) {
