@@ -128,7 +128,7 @@ class EsxcliReader implements EndpointReader {
       this.malformed++;
       return [];
     }
-    if (cols[5] === 'LISTEN') this.roles.noteListen(undefined, hostPort(cols[3]).port);
+    if (cols[5] === 'LISTEN') this.roles.noteListen(hostPort(cols[3]).port);
     if (this.rows.length >= MAX_ESXCLI_ROWS) return this.flush(cols, lineNo);
     this.rows.push({ cols, line: lineNo });
     return [];

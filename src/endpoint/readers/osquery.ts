@@ -67,7 +67,7 @@ function mapRow(r: Record<string, unknown>, op: Op, c: Ctx): EndpointEvent[] {
     // socket_events: one row per syscall with its own time.
     const action = SOCKET_EVENT_ACTIONS[r.action as keyof typeof SOCKET_EVENT_ACTIONS];
     if (!action || op === 'removed') return [];
-    if (action === 'listen') c.roles.noteListen(local.ip, local.port);
+    if (action === 'listen') c.roles.noteListen(local.port);
     return [
       makeEvent({
         ...base,
@@ -87,7 +87,7 @@ function mapRow(r: Record<string, unknown>, op: Op, c: Ctx): EndpointEvent[] {
     const state = String(r.state ?? '').toUpperCase();
     const listening =
       state === 'LISTEN' || (isUnspecified(remote.ip) && !remote.port && state !== 'ESTABLISHED');
-    if (listening) c.roles.noteListen(local.ip, local.port);
+    if (listening) c.roles.noteListen(local.port);
     const action = listening ? 'listen' : c.roles.role(local.port, remote.port);
     return [
       makeEvent({

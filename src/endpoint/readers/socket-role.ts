@@ -11,14 +11,14 @@ const PRIVILEGED_PORT_MAX = 1023;
 export class SocketRoleGuesser {
   private listening = new Set<string>();
 
-  noteListen(localIp: string | undefined, localPort: number | undefined): void {
+  /** Only the port is kept: a wildcard bind covers every local address. */
+  noteListen(localPort: number | undefined): void {
     if (localPort === undefined) return;
     if (this.listening.size >= MAX_LISTEN_PORTS) {
       const oldest = this.listening.values().next().value as string;
       this.listening.delete(oldest);
     }
     this.listening.add(`${localPort}`);
-    void localIp; // a wildcard bind covers every address, so only the port is kept
   }
 
   role(localPort: number | undefined, remotePort: number | undefined): 'accept' | 'connect' {

@@ -1,0 +1,136 @@
+// Edge cases of the endpoint mappings that no corpus sample reaches: alternative renderings
+// (eslogger without event_type, evtx_dump EventID with attributes, osquery batch form),
+// absent or wrong-typed members, and the socket-role guess and its bound.
+
+import t from 'tap';
+import { parseEndpointText } from '../src/endpoint/readers/index';
+import { MAX_LISTEN_PORTS, SocketRoleGuesser } from '../src/endpoint/readers/socket-role';
+import { int, ip, isoOf, toSeconds } from '../src/endpoint/readers/util';
+
+const lines = (...objs: unknown[]) => objs.map((o) => JSON.stringify(o)).join('\n');
+
+t.test('eslogger: event kinds told by their key, token forms, bad records', async (t) => {
+  const r = parseEndpointText(lines(
+    { schema_version: 1, version: 9, event_type: 9, time: '2024-01-01T00:00:00Z',
+      process: { audit_token: { pid: 5 } }, event: { exec: { args: ['ssh', '-R', '9000:x:22',
+        'a b'], target: { audit_token: { pid: 5 }, ppid: 4,
+        executable: { path: '/usr/bin/ssh' } } } } },
+    { schema_version: 1, version: 10, time: '2024-01-01T00:00:01Z', mach_time: 1,
+      process: { audit_token: [0, 0, 0, 0, 0, 6, 0, 0], executable: { path: '/bin/zsh' } },
+      event: { fork: { child: { audit_token: [0, 0, 0, 0, 0, 7, 0] } } } },
+    { schema_version: 1, event_type: 15, time: '2024-01-01T00:00:02Z',
+      process: { audit_token: 'bogus', ppid: '3' }, event: { exit: { stat: 0 } } },
+    { schema_version: 1, event_type: 1, time: '2024-01-01T00:00:03Z', process: {}, event: {} },
+    { schema_version: 1, event_type: 9, process: {}, event: {} },
+  ));
+  t.equal(r.format, 'eslogger');
+  t.same(r.events.map((e) => [e.event.action, e.process.pid, e.process.parent?.pid]), [
+    ['exec', 5, 4],
+    ['fork', undefined, 6],
+    ['exit', undefined, 3],
+  ], 'a 7-long token array and a string token give no pid');
+  t.equal(r.events[0].process.command_line, 'ssh -R 9000:x:22 "a b"');
+  t.equal(r.events[1].process.parent?.executable, '/bin/zsh');
+  t.equal(r.malformed, 1, 'the record without time');
+});
+
+t.test('evtx_dump JSON lines: EventID with attributes, UserData, bad records', async (t) => {
+  const sys = (id: unknown, channel: string) => ({
+    Provider: { '#attributes': { Name: 'x' } }, EventID: id, Channel: channel,
+    Computer: 'h', TimeCreated: { '#attributes': { SystemTime: '2024-01-01T00:00:00.5Z' } },
+    Execution: { '#attributes': { ProcessID: 900 } },
+  });
+  const r = parseEndpointText(lines(
+    { Event: { System: sys({ '#text': 1149, '#attributes': { Qualifiers: '' } },
+      'Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational'),
+    UserData: { EventXML: { '#attributes': {}, Param1: 'u', Param2: 'd', Param3: '::1' } } } },
+    { Event: { System: sys(5156, 'Security'), EventData: { Direction: '%%14593',
+      ProcessID: 12, Application: 'C:\\a.exe', SourceAddress: '10.0.0.1', SourcePort: 1,
+      DestAddress: '10.0.0.2', DestPort: 2, Protocol: 17 } } },
+    { Event: { System: sys(5156, 'Security'), EventData: { Direction: '%%99999' } } },
+    { Event: { System: sys('x', 'Security') } },
+    { Event: {} },
+  ));
+  t.equal(r.format, 'evtx-json');
+  t.same(r.events.map((e) => [e.event.action, e.process.pid, e.destination, e.network]), [
+    ['accept', 900, { ip: '::1' }, { direction: 'ingress' }],
+    ['connect', 12, { ip: '10.0.0.2', port: 2 }, { transport: 'udp', direction: 'egress' }],
+  ]);
+  t.equal(r.malformed, 2, 'EventID not a number, no System');
+});
+
+t.test('osquery: socket_events, batch form, removed rows, platform from path', async (t) => {
+  const head = { name: 'q', hostIdentifier: 'h', calendarTime: 'x', unixTime: 1700000000 };
+  const r = parseEndpointText(lines(
+    { ...head, columns: { action: 'bind', pid: '3', path: '/usr/bin/socat', local_address:
+      '0.0.0.0', remote_address: '', local_port: '8443', remote_port: '0', protocol: '6',
+      time: '1700000001' }, action: 'added' },
+    { ...head, columns: { action: 'connect', pid: '3', local_address: '', remote_address:
+      '1.2.3.4', local_port: '0', remote_port: '22', time: '1700000002' }, action: 'removed' },
+    { ...head, columns: { action: 'sendto', pid: '3', local_address: '', remote_address: '',
+      time: '1700000002' }, action: 'added' },
+    { ...head, diffResults: { added: [{ pid: '9', path: 'C:\\Windows\\plink.exe',
+      local_address: '10.0.0.9', remote_address: '10.0.0.1', local_port: '8443',
+      remote_port: '50000', state: 'ESTABLISHED' }, 'junk'], removed: [{ pid: '9',
+      local_address: '10.0.0.9', remote_address: '10.0.0.1', local_port: '8443',
+      remote_port: '50000' }] } },
+    { ...head, snapshot: [{ uid: '0' }] },
+    { name: 'q', hostIdentifier: 'h', columns: {} },
+    { ...head, rows: [] },
+  ));
+  t.equal(r.format, 'osquery');
+  t.same(r.events.map((e) => [e.event.action, e.event.code, e.platform, e.source]), [
+    ['listen', 'socket_events/bind', 'unknown', { ip: '0.0.0.0', port: 8443 }],
+    ['accept', 'process_open_sockets/guessed', 'windows', { ip: '10.0.0.9', port: 8443 }],
+  ], 'the bind taught the guesser that 8443 listens');
+  t.equal(r.malformed, 2, 'no unixTime; no rows');
+});
+
+t.test('socket role guess and its bound', async (t) => {
+  const g = new SocketRoleGuesser();
+  t.equal(g.role(undefined, 22), 'connect');
+  t.equal(g.role(22, undefined), 'connect');
+  t.equal(g.role(22, 50000), 'accept');
+  t.equal(g.role(50000, 22), 'connect');
+  g.noteListen(undefined);
+  for (let p = 1; p <= MAX_LISTEN_PORTS + 1; p++) g.noteListen(10000 + p);
+  t.equal(g.role(10001, 60000), 'connect', 'the oldest port was forgotten');
+  t.equal(g.role(10002, 60000), 'accept');
+});
+
+t.test('OpenSSH for Windows payload lines', async (t) => {
+  const ev = (payload: string) => '<Event><System><EventID>4</EventID>' +
+    '<TimeCreated SystemTime="2024-01-01 00:00:00.000000"/><Channel>OpenSSH/Operational' +
+    '</Channel><Execution ProcessID="31"/></System><EventData><Data Name="process">sshd' +
+    `</Data><Data Name="payload">${payload}</Data><Data>unnamed</Data></EventData></Event>`;
+  const other = '<Event><System><EventID>4</EventID><TimeCreated SystemTime="2024-01-01"/>' +
+    '<Channel>Application</Channel></System></Event>';
+  const r = parseEndpointText([
+    ev('Connection from 192.0.2.1 port 50001 on 10.0.0.4 port 22'),
+    ev('Accepted publickey for ana from 192.0.2.1 port 50001 ssh2'),
+    ev('Received disconnect from 192.0.2.1'),
+    other,
+  ].join('\n'));
+  t.same(r.events.map((e) => [e.event.action, e.source, e.destination, e.user]), [
+    ['accept', { ip: '10.0.0.4', port: 22 }, { ip: '192.0.2.1', port: 50001 }, undefined],
+    ['accept', undefined, { ip: '192.0.2.1', port: 50001 }, { name: 'ana' }],
+  ]);
+  t.equal(r.malformed, 0);
+});
+
+t.test('value helpers', async (t) => {
+  t.equal(int('0x1F'), 31);
+  t.equal(int('12a'), undefined);
+  t.equal(int(-1), undefined);
+  t.equal(int(2 ** 40), undefined);
+  t.equal(int(null), undefined);
+  t.equal(ip('[fe80::1%eth0]'), 'fe80::1');
+  t.equal(ip(' - '), undefined);
+  t.equal(toSeconds('2024-01-01T00:00:00+02:00'), Date.UTC(2023, 11, 31, 22) / 1000);
+  t.equal(toSeconds(1700000000123), 1700000000.123);
+  t.equal(toSeconds('1700000000'), 1700000000);
+  t.equal(toSeconds('2024-13-45T00:00:00Z'), undefined);
+  t.equal(toSeconds(5), undefined, 'before 1990 is not a plausible event time');
+  t.equal(toSeconds({}), undefined);
+  t.equal(isoOf(1700000000.5), '2023-11-14T22:13:20.500000Z');
+});
