@@ -134,3 +134,35 @@ t.test('value helpers', async (t) => {
   t.equal(toSeconds({}), undefined);
   t.equal(isoOf(1700000000.5), '2023-11-14T22:13:20.500000Z');
 });
+
+t.test('WinEventLog text: 5156 and 4624 labels, ESXi sshd accepted', async (t) => {
+  const head = (code: number) =>
+    `01/02/2024 09:15:00 AM\nLogName=Security\nEventCode=${code}\nComputerName=ws9\nMessage=x`;
+  const r = parseEndpointText([
+    head(5156), 'Application Information:', '\tProcess ID:\t\t4242',
+    '\tApplication Name:\t\\device\\harddiskvolume2\\tools\\plink.exe',
+    'Network Information:', '\tDirection:\t\tOutbound', '\tSource Address:\t\t10.0.0.7',
+    '\tSource Port:\t\t50123', '\tDestination Address:\t203.0.113.5',
+    '\tDestination Port:\t\t443', '\tProtocol:\t\t6',
+    head(4624), 'Subject:', '\tAccount Name:\t\tWS9$', 'New Logon:', '\tAccount Name:\t\tana',
+    '\tAccount Domain:\t\tCORP', 'Logon Information:', '\tLogon Type:\t\t10',
+    'Process Information:', '\tProcess ID:\t\t0x658',
+    '\tProcess Name:\t\tC:\\Windows\\System32\\winlogon.exe',
+    'Network Information:', '\tSource Network Address:\t127.0.0.1', '\tSource Port:\t\t49164',
+  ].join('\n'));
+  t.equal(r.format, 'winevent-text');
+  t.same(r.events.map((e) => [e.event.action, e.event.code, e.process.pid, e.process.name,
+    e.source, e.destination, e.user]), [
+    ['connect', '5156', 4242, 'plink.exe', { ip: '10.0.0.7', port: 50123 },
+      { ip: '203.0.113.5', port: 443 }, undefined],
+    ['accept', '4624/10', 1624, 'winlogon.exe', undefined, { ip: '127.0.0.1', port: 49164 },
+      { name: 'ana', domain: 'CORP' }],
+  ]);
+  t.equal(r.events[0].ts, Date.UTC(2024, 0, 2, 9, 15) / 1000, '09 AM read as UTC');
+
+  const esxi = parseEndpointText('<38>2024-02-02T10:00:00Z esx1 sshd[77]: Accepted ' +
+    'keyboard-interactive/pam for root from 192.0.2.8 port 61000 ssh2\n');
+  t.same(esxi.events.map((e) => [e.event.action, e.process, e.user, e.destination]), [
+    ['accept', { pid: 77, name: 'sshd' }, { name: 'root' }, { ip: '192.0.2.8', port: 61000 }],
+  ]);
+});

@@ -23,6 +23,7 @@ const SD_PARAM = /(\w+)="((?:[^"\\]|\\.)*)"/g;
 const LOGIN_FROM = /User (\S+?)@([0-9A-Fa-f.:]+) logged in/;
 const SSHD_LISTEN = /^Server listening on (\S+) port (\d+)/;
 const SSHD_CONN = /^Connection from (\S+) port (\d+) on (\S+) port (\d+)/;
+const SSHD_ACCEPTED = /^Accepted \S+ for (\S+) from (\S+) port (\d+)/;
 
 /** ESXi has its own platform value; vCenter (vpxd) lines are about the same estate. */
 function mapSyslog(line: string, lineNo: number): EndpointEvent[] | null {
@@ -79,6 +80,20 @@ function mapSyslog(line: string, lineNo: number): EndpointEvent[] | null {
         process: { pid, name: prog },
         source: { ip: ip(conn[3]), port: port(conn[4]) },
         destination: { ip: ip(conn[1]), port: port(conn[2]) },
+        transport: 'tcp',
+        direction: 'ingress',
+      }),
+    ];
+  }
+  const accepted = prog === 'sshd' ? SSHD_ACCEPTED.exec(msg) : null;
+  if (accepted) {
+    return [
+      makeEvent({
+        ...base,
+        action: 'accept',
+        user: { name: accepted[1] },
+        process: { pid, name: prog },
+        destination: { ip: ip(accepted[2]), port: port(accepted[3]) },
         transport: 'tcp',
         direction: 'ingress',
       }),
