@@ -15,6 +15,7 @@ import {
   type EndpointReader,
 } from '../endpoint/readers/index';
 import type { EndpointEvent } from '../endpoint/event';
+import { OutputError } from '../output/ndjson-writer';
 import { UsageError } from './errors';
 import type { Logger } from './log';
 
@@ -58,10 +59,18 @@ export async function endpointParse(o: EndpointParseOptions): Promise<EndpointPa
   const held: string[] = [];
   let nonEmpty = 0;
 
+  // A closed reader (`| head`) surfaces as an 'error' event; it ends the run quietly.
+  let outErr: NodeJS.ErrnoException | null = null;
+  o.out.on('error', (e: NodeJS.ErrnoException) => {
+    outErr ??= e;
+  });
   const write = async (events: EndpointEvent[]): Promise<void> => {
     for (const ev of events) {
+      if (outErr) throw new OutputError('endpoint events', '-', outErr);
       summary.events++;
-      if (!o.out.write(JSON.stringify(ev) + '\n')) await once(o.out, 'drain');
+      if (!o.out.write(JSON.stringify(ev) + '\n')) {
+        await once(o.out, 'drain').catch((e: NodeJS.ErrnoException) => (outErr ??= e));
+      }
     }
   };
   const feed = async (line: string, lineNo: number): Promise<void> => {
