@@ -1,78 +1,104 @@
 // Windows event XML as wevtutil, Get-WinEvent .ToXml() and evtx_dump.py write it: one
 // <Event> element per record, often inside an <Events> wrapper, one or many lines each.
 // Records are framed by their <Event ...> and </Event> tags and each is parsed with
-// fast-xml-parser; the framing is bounded, so a truncated record is dropped and counted.
+// sax; the framing is bounded, so a truncated record is dropped and counted.
 //
 // Registered twice, as 'sysmon-xml' and 'winsec-xml': the reader is the same (the channel is
 // read from each record), the names only tell what detection saw.
 
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import sax from 'sax';
 import type { EndpointEvent } from '../event';
 import { registerReader, type EndpointReader } from './reader';
-import { obj, toSeconds, int } from './util';
+import { int, toSeconds } from './util';
 import { mapWindowsRecord, type WinRecord } from './windows-event';
 
 /** Largest record kept while looking for </Event>; the event log's own limit is 64 KiB. */
 export const MAX_XML_RECORD_CHARS = 256 * 1024;
+/** Element depth past which a record is not an event (Event/UserData/EventXML/Param is 4). */
+const MAX_XML_DEPTH = 16;
 
 const EVENT_OPEN = /<Event[\s>]/;
 const EVENT_CLOSE = '</Event>';
 /** Lines outside records that are part of the document, not garbage. */
 const WRAPPER_LINE = /^\s*(<\?xml|<\/?Events\b|<!--)/;
 
-const parser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: '@',
-  parseTagValue: false,
-  parseAttributeValue: false,
-  htmlEntities: true,
-  trimValues: false,
-  isArray: (name) => name === 'Data',
-});
-
 function findOpen(s: string, from: number): number {
   const m = EVENT_OPEN.exec(s.slice(from));
   return m ? m.index + from : -1;
 }
 
-function textOf(v: unknown): string {
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number') return String(v);
-  const o = obj(v);
-  return o && o['#text'] !== undefined ? String(o['#text']) : '';
+/** Element name without a namespace prefix. */
+function local(name: string): string {
+  const cut = name.indexOf(':');
+  return cut >= 0 ? name.slice(cut + 1) : name;
 }
 
-function attr(v: unknown, name: string): string | undefined {
-  const o = obj(v);
-  const a = o?.[`@${name}`];
-  return typeof a === 'string' ? a : undefined;
-}
-
-/** The parsed <Event> element as a WinRecord, or null when it lacks System/EventID. */
-export function winRecordFromXml(ev: Record<string, unknown>, line: number): WinRecord | null {
-  const sys = obj(ev.System);
-  if (!sys) return null;
-  const eventId = int(textOf(sys.EventID).trim(), 0xffff);
-  if (eventId === undefined) return null;
+/**
+ * One <Event> element as a WinRecord, read with sax in strict mode (which rejects what is not
+ * well-formed XML and decodes entities and character references). Null when the record is
+ * not well-formed or has no numeric EventID.
+ */
+export function winRecordFromXml(xml: string, line: number): WinRecord | null {
+  const parser = sax.parser(true, { trim: false, normalize: false, xmlns: false });
+  const path: string[] = [];
+  const sys: Record<string, string> = {};
   const data: Record<string, string> = {};
-  const eventData = obj(ev.EventData);
-  const items = Array.isArray(eventData?.Data) ? eventData.Data : [];
-  items.forEach((item: unknown, i: number) => {
-    data[attr(item, 'Name') ?? `Data${i}`] = textOf(item);
-  });
-  // UserData holds one provider-defined element (EventXML for TerminalServices 1149).
-  const userData = obj(ev.UserData);
-  const inner = userData ? obj(Object.values(userData)[0]) : undefined;
-  for (const [k, v] of Object.entries(inner ?? {})) {
-    if (!k.startsWith('@') && k !== '#text') data[k] = textOf(v);
+  let text: string | null = null; // text of the element being captured
+  let dataName = '';
+  let unnamed = 0;
+  let failed = false;
+
+  parser.onerror = () => {
+    failed = true;
+    throw new Error('not well-formed');
+  };
+  parser.onopentag = (tag) => {
+    const name = local(tag.name);
+    const attrs = tag.attributes as Record<string, string>;
+    path.push(name);
+    if (path.length > MAX_XML_DEPTH) parser.onerror(new Error('too deep'));
+    const parent = path[path.length - 2];
+    text = null;
+    if (parent === 'System') {
+      if (name === 'Provider') sys.provider = attrs.Name ?? '';
+      else if (name === 'TimeCreated') sys.time = attrs.SystemTime ?? '';
+      else if (name === 'Execution') sys.execPid = attrs.ProcessID ?? '';
+      else if (name === 'EventID' || name === 'Channel' || name === 'Computer') text = '';
+    } else if (parent === 'EventData' && name === 'Data') {
+      dataName = attrs.Name ?? `Data${unnamed++}`;
+      text = '';
+    } else if (path.length === 4 && path[1] === 'UserData') {
+      // UserData holds one provider-defined element (EventXML for TerminalServices 1149).
+      dataName = name;
+      text = '';
+    }
+  };
+  parser.ontext = (t) => {
+    if (text !== null) text += t;
+  };
+  parser.oncdata = parser.ontext;
+  parser.onclosetag = () => {
+    const name = path.pop();
+    if (text === null || name === undefined) return;
+    const parent = path[path.length - 1];
+    if (parent === 'System') sys[name] = text;
+    else data[dataName] = text;
+    text = null;
+  };
+  try {
+    parser.write(xml).close();
+  } catch {
+    failed = true;
   }
+  const eventId = int((sys.EventID ?? '').trim(), 0xffff);
+  if (failed || eventId === undefined) return null;
   return {
-    provider: attr(sys.Provider, 'Name') ?? '',
-    channel: textOf(sys.Channel),
+    provider: sys.provider ?? '',
+    channel: sys.Channel ?? '',
     eventId,
-    time: toSeconds(attr(sys.TimeCreated, 'SystemTime') ?? ''),
-    computer: textOf(sys.Computer) || undefined,
-    execPid: int(attr(sys.Execution, 'ProcessID')),
+    time: toSeconds(sys.time ?? ''),
+    computer: sys.Computer || undefined,
+    execPid: int(sys.execPid),
     data,
     line,
   };
@@ -137,17 +163,7 @@ class WindowsXmlReader implements EndpointReader {
   }
 
   private parseRecord(text: string): EndpointEvent[] {
-    if (XMLValidator.validate(text) !== true) {
-      this.malformed++;
-      return [];
-    }
-    let root: Record<string, unknown> | undefined;
-    try {
-      root = obj((parser.parse(text) as Record<string, unknown>).Event);
-    } catch {
-      root = undefined;
-    }
-    const rec = root ? winRecordFromXml(root, this.startLine) : null;
+    const rec = winRecordFromXml(text, this.startLine);
     if (!rec) {
       this.malformed++;
       return [];
