@@ -4,7 +4,9 @@
 
 import t from 'tap';
 import { parseEndpointText } from '../src/endpoint/readers/index';
+import { MAX_JSON_RECORD_CHARS } from '../src/endpoint/readers/json-framer';
 import { MAX_LISTEN_PORTS, SocketRoleGuesser } from '../src/endpoint/readers/socket-role';
+import { MAX_TEXT_RECORD_LINES } from '../src/endpoint/readers/winevent-text';
 import { int, ip, isoOf, toSeconds } from '../src/endpoint/readers/util';
 
 const lines = (...objs: unknown[]) => objs.map((o) => JSON.stringify(o)).join('\n');
@@ -165,4 +167,26 @@ t.test('WinEventLog text: 5156 and 4624 labels, ESXi sshd accepted', async (t) =
   t.same(esxi.events.map((e) => [e.event.action, e.process, e.user, e.destination]), [
     ['accept', { pid: 77, name: 'sshd' }, { name: 'root' }, { ip: '192.0.2.8', port: 61000 }],
   ]);
+});
+
+t.test('bounded buffers: an endless JSON value and an endless text record', async (t) => {
+  const good = '{\n  "@timestamp": "2024-01-01T00:00:00Z",\n  "event": {"action": "exec"},\n' +
+    '  "process": {"pid": 8}\n}';
+  const filler = `  "pad": "${'y'.repeat(64 * 1024)}",`;
+  const endless = ['{', ...Array(Math.ceil(MAX_JSON_RECORD_CHARS / filler.length) + 2).fill(filler),
+    '  "end": 1', '}'];
+  const r = parseEndpointText([good, ...endless, '{', '  "bad": ,', '}', good].join('\n'));
+  t.equal(r.format, 'ecs');
+  t.same(r.events.map((e) => e.process.pid), [8, 8], 'both good values survive');
+  t.equal(r.malformed, 2, 'the oversized value once, the framed but invalid value once');
+
+  const rec = '06/07/2024 01:02:03 AM\nLogName=Security\nEventCode=4689\nMessage=x\n' +
+    'Process Information:\n\tProcess ID:\t0x2a\n\tProcess Name:\tC:\\a.exe';
+  const runaway = Array(MAX_TEXT_RECORD_LINES + 5).fill('\tfiller: line').join('\n');
+  const w = parseEndpointText(`${rec}\n${runaway}\n${rec}\n`);
+  t.equal(w.format, 'winevent-text');
+  t.same(w.events.map((e) => [e.event.action, e.process.pid]), [['exit', 42]]);
+  // 7 record lines + 393 filler reach the cap; the 394th drops the record (1), and the 11
+  // filler lines left are outside any record (11).
+  t.equal(w.malformed, 12, 'the runaway record is dropped and its tail counted');
 });

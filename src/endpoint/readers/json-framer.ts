@@ -111,13 +111,10 @@ export class JsonFramer {
       else if (c === '{' || c === '[') this.depth++;
       else if (c === '}' || c === ']') {
         this.depth--;
+        // (A closer at the frame level never gets here: it is garbage between values.)
         if (this.depth === base) {
           this.finish(this.buf + text.slice(from, i + 1), out);
           from = i + 1;
-        } else if (this.depth < base) {
-          this.malformed++;
-          this.reset();
-          return;
         }
       }
     }
