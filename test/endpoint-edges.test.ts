@@ -190,3 +190,28 @@ t.test('bounded buffers: an endless JSON value and an endless text record', asyn
   // filler lines left are outside any record (11).
   t.equal(w.malformed, 12, 'the runaway record is dropped and its tail counted');
 });
+
+t.test('ECS: Winlogbeat without its ingest pipeline is mapped from winlog.event_data', async (t) => {
+  const r = parseEndpointText(lines(
+    { '@timestamp': '2024-03-03T10:00:00.250Z', event: { code: '3', kind: 'event',
+      action: 'Network connection detected (rule: NetworkConnect)' },
+    winlog: { channel: 'Microsoft-Windows-Sysmon/Operational', computer_name: 'ws7',
+      provider_name: 'Microsoft-Windows-Sysmon', event_id: '3', event_data: {
+        UtcTime: '2024-03-03 10:00:00.123', ProcessId: '4711', Image: 'C:\\t\\ssh.exe',
+        Protocol: 'tcp', Initiated: 'true', SourceIp: '10.0.0.7', SourcePort: '50001',
+        DestinationIp: '198.51.100.4', DestinationPort: '443', User: 'CORP\\ana',
+        Nested: { x: 1 } } } },
+    { '@timestamp': '2024-03-03T10:00:01Z', event: { code: '4661' },
+      winlog: { channel: 'Security', event_id: 4661, event_data: { ObjectName: 'x' } } },
+  ));
+  t.equal(r.format, 'ecs');
+  t.same(r.events, [{
+    '@timestamp': '2024-03-03T10:00:00.123000Z', ts: 1709460000.123, host: { name: 'ws7' },
+    process: { pid: 4711, executable: 'C:\\t\\ssh.exe', name: 'ssh.exe' },
+    user: { domain: 'CORP', name: 'ana' }, source: { ip: '10.0.0.7', port: 50001 },
+    destination: { ip: '198.51.100.4', port: 443 },
+    network: { transport: 'tcp', direction: 'egress' },
+    event: { action: 'connect', module: 'sysmon', code: '3', line: 1 }, platform: 'windows',
+  }]);
+  t.equal(r.malformed, 0);
+});

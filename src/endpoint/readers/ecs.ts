@@ -10,6 +10,7 @@
 import type { EndpointAction, EndpointEvent, EndpointPlatform } from '../event';
 import { JsonReader, jsonText, strings } from './json-reader';
 import { registerReader } from './reader';
+import { mapWindowsRecord } from './windows-event';
 import {
   basename,
   int,
@@ -107,7 +108,7 @@ export function mapEcs(o: Record<string, unknown>, line: number): EndpointEvent[
   let src = side(o.source);
   let dst = side(o.destination);
   const action = actionOf(o, ev, src !== undefined || dst !== undefined, direction);
-  if (!action) return [];
+  if (!action) return fromWinlog(o, ts, line);
 
   const sysmonShape = module === 'sysmon' || lower(obj(o.winlog)?.channel).includes('sysmon');
   if (!sysmonShape && (action === 'accept' || INBOUND.has(direction))) [src, dst] = [dst, src];
@@ -163,6 +164,32 @@ export function mapEcs(o: Record<string, unknown>, line: number): EndpointEvent[
           : undefined,
     }),
   ];
+}
+
+/**
+ * Winlogbeat shipped without its ingest pipeline (straight to Logstash or Kafka) leaves the
+ * event's fields in winlog.event_data and sets no ECS process or socket fields; such events
+ * are mapped like the event XML they came from.
+ */
+function fromWinlog(o: Record<string, unknown>, ts: number, line: number): EndpointEvent[] {
+  const winlog = obj(o.winlog);
+  const eventData = obj(winlog?.event_data);
+  const eventId = int(winlog?.event_id ?? obj(o.event)?.code, 0xffff);
+  if (!winlog || !eventData || eventId === undefined) return [];
+  const data: Record<string, string> = {};
+  for (const [k, v] of Object.entries(eventData)) {
+    if (typeof v === 'string' || typeof v === 'number') data[k] = String(v);
+  }
+  return mapWindowsRecord({
+    provider: str(winlog.provider_name) ?? '',
+    channel: str(winlog.channel) ?? '',
+    eventId,
+    time: ts,
+    computer: str(winlog.computer_name),
+    execPid: int(obj(winlog.process)?.pid),
+    data,
+    line,
+  });
 }
 
 registerReader(
