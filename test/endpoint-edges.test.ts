@@ -173,8 +173,8 @@ t.test('bounded buffers: an endless JSON value and an endless text record', asyn
   const good = '{\n  "@timestamp": "2024-01-01T00:00:00Z",\n  "event": {"action": "exec"},\n' +
     '  "process": {"pid": 8}\n}';
   const filler = `  "pad": "${'y'.repeat(64 * 1024)}",`;
-  const endless = ['{', ...Array(Math.ceil(MAX_JSON_RECORD_CHARS / filler.length) + 2).fill(filler),
-    '  "end": 1', '}'];
+  const fillers = Array(Math.ceil(MAX_JSON_RECORD_CHARS / filler.length) + 2).fill(filler);
+  const endless = ['{', ...fillers, '  "end": 1', '}'];
   const r = parseEndpointText([good, ...endless, '{', '  "bad": ,', '}', good].join('\n'));
   t.equal(r.format, 'ecs');
   t.same(r.events.map((e) => e.process.pid), [8, 8], 'both good values survive');
