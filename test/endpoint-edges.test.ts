@@ -191,7 +191,7 @@ t.test('bounded buffers: an endless JSON value and an endless text record', asyn
   t.equal(w.malformed, 12, 'the runaway record is dropped and its tail counted');
 });
 
-t.test('ECS: Winlogbeat without its ingest pipeline is mapped from winlog.event_data', async (t) => {
+t.test('ECS: Winlogbeat without its ingest pipeline, from winlog.event_data', async (t) => {
   const r = parseEndpointText(lines(
     { '@timestamp': '2024-03-03T10:00:00.250Z', event: { code: '3', kind: 'event',
       action: 'Network connection detected (rule: NetworkConnect)' },
