@@ -215,8 +215,13 @@ audit_stop() { # name: writes $OUT/name.audit.log
   auditctl -d always,exit -F arch=b64 -S connect,accept,accept4,bind,listen,execve \
     -F key="$AUDIT_KEY" >/dev/null 2>&1 || true
   sleep 0.5 # auditd writes asynchronously
-  python3 "$ROOT/scripts/audit-extract.py" /var/log/audit/audit.log "$AUDIT_KEY" "$CLI" "$SRV" \
-    >"$OUT/$1.audit.log"
+  # auditd rotates its log (8 MB by default; about a minute when several labs run), so a
+  # scenario's records may start in a rotated file: read those first, oldest first.
+  local logs
+  logs=$(ls /var/log/audit/audit.log.* 2>/dev/null | sort -t. -k3 -rn)
+  # shellcheck disable=SC2086  # the rotated file names hold no spaces
+  python3 "$ROOT/scripts/audit-extract.py" <(cat $logs /var/log/audit/audit.log) "$AUDIT_KEY" \
+    "$CLI" "$SRV" >"$OUT/$1.audit.log"
   log "audit: $(grep -c '^type=SYSCALL' "$OUT/$1.audit.log") syscall events in $1.audit.log"
   AUDIT_KEY=
 }

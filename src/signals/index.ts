@@ -6,6 +6,7 @@ import { RULES } from '../detect/rules';
 import { Signal, SignalFactory } from './signal';
 import { createProxyTunnelSignal } from './proxy-tunnel';
 import { createEncapsulationSignal } from './encapsulation';
+import { sshSessionShapeSignal } from './ssh-session-shape';
 
 /** The first detections (src/detect/rules.ts) are pure functions of one record. */
 const recordRules: SignalFactory[] = RULES.map((rule) => (cfg: TunnelhoundConfig) => ({
@@ -17,6 +18,7 @@ export const SIGNAL_FACTORIES: SignalFactory[] = [
   ...recordRules,
   createProxyTunnelSignal,
   createEncapsulationSignal,
+  sshSessionShapeSignal,
 ];
 
 export function createSignals(cfg: TunnelhoundConfig): Signal[] {
