@@ -200,7 +200,10 @@ ss_snapshot() { # name [ss flags]
 # on the machine: only our own rules are added and removed, never `auditctl -D`.
 AUDIT_KEY=
 audit_start() { # name
-  AUDIT_KEY="th-$LAB-$1"
+  # Unique per run: audit_stop reads rotated logs too, which may hold an earlier run's
+  # records of the same scenario. auditctl keys are at most 31 characters.
+  local key="th-$LAB-$1"
+  AUDIT_KEY="${key:0:24}-$(($$ % 100000))"
   command -v auditctl >/dev/null || die "auditd is not installed (apt-get install auditd)"
   if [[ $(auditctl -s | awk '$1 == "pid" {print $2}') == 0 ]]; then
     auditd || die "auditd did not start"

@@ -39,7 +39,6 @@ ssh_sc_alert() { # detection
 # ---------------------------------------------------------------- ssh -L carrying SMB
 sc_ssh_L_smb_22() {
   local name=ssh-L-smb-22
-  audit_start $name
   ssh_sc_tools smbd smbclient
   local sd=$T/samba-$name
   mkdir -p "$sd"/{share,private,lock,state,cache,pid,log}
@@ -75,7 +74,10 @@ EOF
   bg_in "$SRV" smbd smbd --foreground --configfile="$sd/smb.conf" \
     --debug-stdout --debuglevel=1
   local smbpid=$LAST_PID
-  wait_listen "$SRV" tcp 445 200
+  wait_listen "$SRV" tcp 445 300
+  # The audit starts once smbd is up: its start-up is not part of the scenario, and the
+  # poll for its listener under load would fill the record with ip/ss runs.
+  audit_start $name
   start_sshd 22
   cap_start $name
   cli_ssh_bg "$name-client" -N -p 22 -o ExitOnForwardFailure=yes \
@@ -107,7 +109,6 @@ $T/out/$name-report.bin" >"$T/out/$name-2.out" 2>&1 || die "$name: smbclient get
 # ---------------------------------------------------------------- ssh -L carrying RDP
 sc_ssh_L_rdp_22() {
   local name=ssh-L-rdp-22
-  audit_start $name
   ssh_sc_tools xrdp xfreerdp Xvfb
   local xd=$T/xrdp-$name
   mkdir -p "$xd" /run/xrdp/sockdir
@@ -119,6 +120,7 @@ sc_ssh_L_rdp_22() {
   wait_listen "$SRV" tcp 3389
   bg_in "$CLI" xvfb Xvfb :87 -screen 0 1024x768x24 -nolisten tcp
   local vpid=$LAST_PID
+  audit_start $name # after xrdp and Xvfb are up: their start-up is not the scenario
   start_sshd 22
   cap_start $name
   cli_ssh_bg "$name-client" -N -p 22 -o ExitOnForwardFailure=yes \
@@ -152,21 +154,23 @@ sc_ssh_L_rdp_22() {
 # ---------------------------------------------------------------- ssh -D (SOCKS)
 sc_ssh_D_socks_22() {
   local name=ssh-D-socks-22
-  audit_start $name
   start_nginx chunk
+  audit_start $name
   start_sshd 22
   cap_start $name
   cli_ssh_bg "$name-client" -N -p 22 -o ExitOnForwardFailure=yes -D 127.0.0.1:1080 "root@$S4"
   local cpid=$LAST_PID
   wait_listen "$CLI" tcp 1080
   sleep 1
-  local i path ok socks=(timeout 20 curl -s -o /dev/null -w '%{http_code}\n'
-    --socks5-hostname 127.0.0.1:1080)
-  # A browsing-like pattern: pages, a keep-alive batch, a download, with reading pauses.
+  local i path ok urls=()
+  for path in index.html style.css notes.txt data.json chunk-14k.bin; do
+    urls+=(-o /dev/null "http://$S4/$path")
+  done
+  # A browsing-like pattern: six visits with reading pauses, each one SOCKS connection (so
+  # one SSH channel) fetching a page and its parts at 4 requests a second.
   for i in 1 2 3 4 5 6; do
-    for path in index.html style.css notes.txt data.json chunk-14k.bin; do
-      in_cli "${socks[@]}" "http://$S4/$path" >>"$T/out/$name.out" 2>>"$T/log/$name-curl.log"
-    done
+    in_cli timeout 30 curl -s --rate 4/s -w '%{http_code}\n' --socks5-hostname 127.0.0.1:1080 \
+      "${urls[@]}" >>"$T/out/$name.out" 2>>"$T/log/$name-curl.log"
     ((i == 2)) && ss_snapshot $name
     sleep $((1 + i % 3))
   done
@@ -177,8 +181,8 @@ sc_ssh_D_socks_22() {
   audit_stop $name
   stop_pid "$SSHD_PID"
   stop_pid "$NGINX_PID" QUIT
-  ssh_sc_meta $name "Dynamic forwarding: ssh -N -D 1080 to sshd on 22 and curl --socks5-hostname through it, 30 HTTP fetches (pages, a 14 KB file) from nginx on the server in six rounds with 1-3 s pauses, each fetch its own SOCKS connection and so its own SSH channel. The forwarded connections stay inside the server namespace; only the SSH flow is on the wire." \
-    "nginx ($S4:80) and sshd -D -p 22 in the server namespace; in the client: ssh -N -D 127.0.0.1:1080 root@$S4 and curl --socks5-hostname 127.0.0.1:1080 http://$S4/..." \
+  ssh_sc_meta $name "Dynamic forwarding: ssh -N -D 1080 to sshd on 22 and curl --socks5-hostname through it, 30 HTTP fetches (pages, a 14 KB file) from nginx on the server in six visits with 1-3 s pauses; each visit is one SOCKS connection, so one SSH channel, with five requests 250 ms apart. The forwarded connections stay inside the server namespace; only the SSH flow is on the wire." \
+    "nginx ($S4:80) and sshd -D -p 22 in the server namespace; in the client: ssh -N -D 127.0.0.1:1080 root@$S4 and 6 x curl --rate 4/s --socks5-hostname 127.0.0.1:1080 http://$S4/{index.html,style.css,notes.txt,data.json,chunk-14k.bin}" \
     "$(ssh_sc_alert ssh_forward_local)" true "http via ssh -D 1080 (SOCKS5)"
   finalize $name "$OUT/$name.pcap" ssh,sshd,nginx,curl
 }

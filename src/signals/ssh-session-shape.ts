@@ -9,7 +9,8 @@
 //                    4254 section 7.2), or an inner SSH session's keystrokes travel
 //                    wrapped in channel data (-J/-W)
 //   forward-reverse  -R: the server starts exchanges the client answers with data (each a
-//                    forwarded-tcpip channel the server opens, RFC 4254 section 7.1)
+//                    forwarded-tcpip channel the server opens, RFC 4254 section 7.1), or
+//                    keystrokes come from the server's side and the client echoes them
 //   unknown          too little traffic, or nothing above decided
 //
 // gap: -L and -D are the same on the wire (both open direct-tcpip channels; the SOCKS talk
@@ -30,7 +31,10 @@ export type SshSessionClass =
 
 export interface SshShapeVerdict {
   cls: SshSessionClass;
-  /** What decided it, each with the measured value and the threshold it was held to. */
+  /**
+   * What decided it: for the forwarding classes, only entries whose measured value reached
+   * their threshold (what did not happen is said in their detail).
+   */
   evidence: Evidence[];
 }
 
@@ -64,6 +68,27 @@ export function classifySshShape(cfg: TunnelhoundConfig, s: SshShapeRecord | und
   const ks = `${s.keystrokeBytes[0]}/${s.keystrokeBytes[1]}-byte keystrokes` +
     (s.algorithmsKnown ? ` (${s.cipher[0] || '?'})` : ' (assumed chacha20-poly1305)');
 
+  // Someone typing on the server's side into a session the client end carries: keystrokes
+  // (bare, or an inner SSH session's wrapped once more) flow server to client and the client
+  // echoes them. A shell reached back through ssh -R looks like this.
+  const serverKeys = Math.max(s.echoed[1], s.nestedEchoed[1]);
+  if (s.typed[1] >= rule.minEchoes && serverKeys >= rule.minEchoes &&
+    serverKeys > Math.max(s.echoed[0], s.nestedEchoed[0])) {
+    const nested = s.nestedEchoed[1] > s.echoed[1];
+    return {
+      cls: 'forward-reverse',
+      evidence: [
+        ev(nested ? 'ssh_server_nested_keystroke_echoes' : 'ssh_server_keystroke_echoes',
+          serverKeys, rule.minEchoes, `${KEY}.minEchoes`, `${serverKeys} ` +
+          `${nested ? 'inner-SSH keystrokes' : 'keystrokes'} sent by the server and echoed ` +
+          `by the client (client-side echoes of its own: ${Math.max(s.echoed[0],
+            s.nestedEchoed[0])}; ${ks}): a session typed from the server's side`),
+        ev('ssh_typed_keystrokes', s.typed[1], rule.minEchoes, `${KEY}.minEchoes`,
+          'server keystroke-sized segments spaced 30 ms to 2 s apart, like typing'),
+      ],
+    };
+  }
+
   // Reverse forwarding: the server opens channels and the client answers with data.
   if (s.requestExchanges[1] >= 1 && s.exchangeBytes[1] >= rule.minReverseBytes) {
     return {
@@ -72,9 +97,8 @@ export function classifySshShape(cfg: TunnelhoundConfig, s: SshShapeRecord | und
         ev('ssh_server_started_exchanges', s.exchangeBytes[1], rule.minReverseBytes,
           `${KEY}.minReverseBytes`, `${s.requestExchanges[1]} exchange(s) started by the ` +
           `server after a quiet spell and answered with data by the client, ` +
-          `${s.exchangeBytes[1]} data bytes: the server side opens the connections`),
-        ev('ssh_keystroke_echoes', s.echoed[0], rule.minEchoes, `${KEY}.minEchoes`,
-          `client keystrokes echoed by the server (${ks})`),
+          `${s.exchangeBytes[1]} data bytes: the server side opens the connections ` +
+          `(${s.echoed[0]} echoed client keystrokes, ${ks})`),
       ],
     };
   }
@@ -118,22 +142,23 @@ export function classifySshShape(cfg: TunnelhoundConfig, s: SshShapeRecord | und
     const over = exchanges(rule.minExchangesOverBulk, 'minExchangesOverBulk',
       'with bulk runs, this many make forwarded transfers rather than one file copy');
     if (requests >= rule.minExchangesOverBulk) {
-      return { cls: 'forward-local', evidence: [over, echoEvidence] };
+      return { cls: 'forward-local', evidence: [over] };
     }
     return {
       cls: 'file-copy',
       evidence: [
         ev('ssh_bulk_run', s.longestBulkRun[bulkDir], LONG_RUN_SEGMENTS, null,
           `longest run of back-to-back bulk segments from the ${SIDE[bulkDir]}, ` +
-          `${longRuns} run(s) of ${LONG_RUN_SEGMENTS} or more`),
-        over,
+          `${longRuns} run(s) of ${LONG_RUN_SEGMENTS} or more; ${requests} client request ` +
+          `exchange(s), fewer than the ${rule.minExchangesOverBulk} that would make it ` +
+          'forwarded transfers'),
       ],
     };
   }
   const forward = exchanges(rule.minForwardExchanges, 'minForwardExchanges',
     'no file-copy bulk runs and no typing: connections carried through the session');
   if (requests >= rule.minForwardExchanges) {
-    return { cls: 'forward-local', evidence: [forward, echoEvidence] };
+    return { cls: 'forward-local', evidence: [forward] };
   }
   return { cls: 'unknown', evidence: [echoEvidence, forward] };
 }

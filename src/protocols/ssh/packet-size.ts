@@ -76,8 +76,9 @@ export interface SshDirectionAlgorithms {
 /** Length of a MAC by name, and whether it is encrypt-then-MAC; undefined when unknown. */
 function macInfo(name: string): { len: number; etm: boolean } | undefined {
   const etm = name.endsWith(ETM_SUFFIX);
-  const base = etm ? `${name.slice(0, -ETM_SUFFIX.length)}` : name;
-  const len = MACS[base];
+  // "umac-64-etm@openssh.com" is the -etm form of "umac-64@openssh.com".
+  const base = etm ? name.slice(0, -ETM_SUFFIX.length) : name;
+  const len = MACS[base] ?? (etm ? MACS[`${base}@openssh.com`] : undefined);
   return len === undefined ? undefined : { len, etm };
 }
 
