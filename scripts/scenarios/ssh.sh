@@ -227,7 +227,7 @@ sc_ssh_interactive_22() {
   cap_stop
   audit_stop $name
   stop_pid "$SSHD_PID"
-  ssh_sc_meta $name "Benign interactive SSH on 22, about 45 s: a person typing (60-260 ms between keys, pauses between commands) ls, cat, top for 6 s (full-screen refresh every second), a short edit in vi, ps, df, exit." \
+  ssh_sc_meta $name "Benign interactive SSH on 22, about a minute: a person typing (60-260 ms between keys, pauses between commands) ls, cat, top for 6 s (full-screen refresh every second), a short edit in vi, ps, df, exit." \
     "sshd -D -p 22 in the server namespace; in the client: keystrokes with random human gaps piped into TERM=xterm ssh -tt -p 22 root@$S4" \
     "[]" false
   finalize $name "$OUT/$name.pcap" ssh,sshd
