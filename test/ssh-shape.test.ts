@@ -7,6 +7,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import t, { Test } from 'tap';
 import { DEFAULT_CONFIG, TunnelhoundConfig } from '../src/config/defaults';
+import { configFrom } from '../src/config/load';
 import { newDecodedPacket, TCP_FLAG } from '../src/decode/packet';
 import { sshAsymmetry } from '../src/detect/rules';
 import { HandshakeWalker } from '../src/flow/features/ssh-handshake-walker';
@@ -246,4 +247,18 @@ t.test('the pool refuses, counts and recovers', async (t) => {
   shape.init(1);
   shape.update(1, 0, p, b, 2);
   t.not(shape.toRecord(1), undefined, 'a released entry is handed out again');
+});
+
+t.test('config: the shape thresholds are tunable and checked', async (t) => {
+  const shape = { minEchoes: 3, minReverseBytes: 1_000_000 };
+  const c = configFrom({ rules: { sshSessionShape: shape } });
+  t.equal(c.rules.sshSessionShape.minEchoes, 3);
+  t.equal(c.rules.sshSessionShape.minReverseBytes, 1_000_000);
+  t.equal(c.rules.sshSessionShape.minPackets, DEFAULT_CONFIG.rules.sshSessionShape.minPackets);
+  t.throws(() => configFrom({ rules: { sshSessionShape: { minEchoes: 0 } } }),
+    /rules\.sshSessionShape\.minEchoes/);
+  t.throws(() => configFrom({ rules: { sshSessionShape: { minEcho: 5 } } }), /unknown key/);
+  // A bar above its 261 KB of server-started exchanges: the lab -R capture is no longer -R.
+  const r = sshRecords(path.join(PCAPS, 'ssh-reverse-443.pcap'))[0];
+  t.equal(classifySshShape(c, r.sshShape).cls, 'unknown');
 });
