@@ -99,6 +99,8 @@ const signal = sshSessionShapeSignal(cfg);
 const LAB: Record<string, Expect> = {
   'ssh-22.pcap': { cls: 'interactive', keystroke: 36, alert: null },
   'ssh-interactive-22.pcap': { cls: 'interactive', alert: null },
+  // aes128-ctr + hmac-sha2-256-etm: 4 + 16 + 32 bytes a keystroke, measured on the wire.
+  'ssh-etm-22.pcap': { cls: 'interactive', keystroke: 52, alert: null },
   'scp-22.pcap': { cls: 'file-copy', alert: null },
   'sftp-22.pcap': { cls: 'file-copy', alert: null },
   'ssh-on-443.pcap': { cls: 'unknown', alert: null },

@@ -323,3 +323,35 @@ sc_ssh_J_nested_22() {
     "$(ssh_sc_alert ssh_forward_local)" true "interactive ssh via ssh -W 127.0.0.1:2222"
   finalize $name "$OUT/$name.pcap" ssh,sshd
 }
+
+# ---------------------------------------------------------------- interactive, other cipher
+# The same kind of session with AES-CTR and an encrypt-then-MAC HMAC: 52-byte keystrokes
+# instead of chacha20-poly1305's 36, to check the size arithmetic on real traffic.
+ALL_SCENARIOS+=(ssh-etm-22)
+sc_ssh_etm_22() {
+  local name=ssh-etm-22
+  audit_start $name
+  start_sshd 22
+  cap_start $name
+  RANDOM=2323
+  {
+    sleep 1.5
+    type_human 'uname -a'; printf '\r'; sleep 2.1
+    type_human 'ls -l /etc | tail -n 8'; printf '\r'; sleep 2.6
+    type_human 'date'; printf '\r'; sleep 1.4
+    type_human 'exit'; printf '\r'; sleep 1
+  } | in_cli env TERM=xterm timeout 120 ssh "${SSH_OPTS[@]}" -tt -c aes128-ctr \
+    -m hmac-sha2-256-etm@openssh.com -p 22 "root@$S4" \
+    >"$T/out/$name.out" 2>"$T/log/$name-client.log" &
+  local cpid=$!
+  sleep 3
+  ss_snapshot $name
+  wait "$cpid" || die "$name: ssh failed: $(cat "$T/log/$name-client.log")"
+  cap_stop
+  audit_stop $name
+  stop_pid "$SSHD_PID"
+  ssh_sc_meta $name "Benign interactive SSH on 22 with aes128-ctr and hmac-sha2-256-etm@openssh.com (52-byte keystrokes): uname, ls, date typed with human gaps, exit; about 15 s." \
+    "sshd -D -p 22 in the server namespace; in the client: keystrokes piped into ssh -tt -c aes128-ctr -m hmac-sha2-256-etm@openssh.com -p 22 root@$S4" \
+    "[]" false
+  finalize $name "$OUT/$name.pcap" ssh,sshd
+}
