@@ -200,7 +200,10 @@ ss_snapshot() { # name [ss flags]
 # on the machine: only our own rules are added and removed, never `auditctl -D`.
 AUDIT_KEY=
 audit_start() { # name
-  AUDIT_KEY="th-$LAB-$1"
+  # Unique per run: audit_stop reads rotated logs too, which may hold an earlier run's
+  # records of the same scenario. auditctl keys are at most 31 characters.
+  local key="th-$LAB-$1"
+  AUDIT_KEY="${key:0:24}-$(($$ % 100000))"
   command -v auditctl >/dev/null || die "auditd is not installed (apt-get install auditd)"
   if [[ $(auditctl -s | awk '$1 == "pid" {print $2}') == 0 ]]; then
     auditd || die "auditd did not start"
@@ -215,8 +218,13 @@ audit_stop() { # name: writes $OUT/name.audit.log
   auditctl -d always,exit -F arch=b64 -S connect,accept,accept4,bind,listen,execve \
     -F key="$AUDIT_KEY" >/dev/null 2>&1 || true
   sleep 0.5 # auditd writes asynchronously
-  python3 "$ROOT/scripts/audit-extract.py" /var/log/audit/audit.log "$AUDIT_KEY" "$CLI" "$SRV" \
-    >"$OUT/$1.audit.log"
+  # auditd rotates its log (8 MB by default; about a minute when several labs run), so a
+  # scenario's records may start in a rotated file: read those first, oldest first.
+  local logs
+  logs=$(ls /var/log/audit/audit.log.* 2>/dev/null | sort -t. -k3 -rn)
+  # shellcheck disable=SC2086  # the rotated file names hold no spaces
+  python3 "$ROOT/scripts/audit-extract.py" <(cat $logs /var/log/audit/audit.log) "$AUDIT_KEY" \
+    "$CLI" "$SRV" >"$OUT/$1.audit.log"
   log "audit: $(grep -c '^type=SYSCALL' "$OUT/$1.audit.log") syscall events in $1.audit.log"
   AUDIT_KEY=
 }

@@ -20,7 +20,13 @@ interface Label {
   name: string;
   file: string;
   tunnel: boolean;
-  expected: { alerts: Array<{ rule_hint: string; protocol: string; server_port: number }> };
+  // Older labels name the rule by a hint; newer ones by analytic and detection.
+  expected: {
+    alerts: Array<{
+      rule_hint?: string; analytic?: string; detection?: string; protocol: string;
+      server_port: number;
+    }>;
+  };
   observed?: { flows: Array<Record<string, any>> };
 }
 
@@ -49,9 +55,10 @@ for (const label of labels) {
       t.same(alerts.map((a) => `${a.rule.id} ${a.rule.name}`), [], 'benign: no alerts');
     }
     for (const want of label.expected.alerts) {
-      const detection = RULE_HINTS[want.rule_hint];
-      t.ok(detection, `known rule hint ${want.rule_hint}`);
-      const hit = alerts.find((a) => a.tunnelhound.detection === detection &&
+      const detection = want.detection ?? RULE_HINTS[want.rule_hint ?? ''];
+      t.ok(detection, `known detection ${want.detection ?? want.rule_hint}`);
+      const hit = alerts.find((a) => a.tunnelhound.detections.includes(detection) &&
+        (want.analytic === undefined || a.rule.id === want.analytic) &&
         a.destination.port === want.server_port &&
         (want.protocol === 'unknown' || a.network.protocol === want.protocol));
       t.ok(hit, `alert ${detection} on port ${want.server_port}`, { alerts });

@@ -117,7 +117,18 @@ export interface TunnelhoundConfig {
       /** ... and carried at least this many payload bytes in all. */
       minPayloadBytes: number;
     };
-    sshSessionShape: RuleSwitch;
+    sshSessionShape: RuleSwitch & {
+      /** Encrypted payload segments (both ways) before a session's shape is judged. */
+      minPackets: number;
+      /** Keystrokes the peer echoed that make a session interactive (a person typing). */
+      minEchoes: number;
+      /** Client-started request/answer exchanges that make local or dynamic forwarding. */
+      minForwardExchanges: number;
+      /** ... when the session also has file-copy bulk runs (else it reads as scp/sftp). */
+      minExchangesOverBulk: number;
+      /** Data bytes in server-started exchanges that make reverse forwarding (-R). */
+      minReverseBytes: number;
+    };
     doh: RuleSwitch;
     dnsTunnel: RuleSwitch;
     icmpTunnel: RuleSwitch;
@@ -180,7 +191,11 @@ export const DEFAULT_CONFIG: TunnelhoundConfig = {
     protocolPortMismatch: { enabled: true, minSurprise: 2, minCarriedBytes: 512 },
     cleartextEntropy: { enabled: true, minSampleBytes: 256 },
     sshAsymmetry: { enabled: true, minDurationSec: 60, minPayloadBytes: 1_000_000 },
-    sshSessionShape: { enabled: true },
+    // Above the few KB a rekey or an agent-forwarding signature moves server-first.
+    sshSessionShape: {
+      enabled: true, minPackets: 20, minEchoes: 8, minForwardExchanges: 1,
+      minExchangesOverBulk: 3, minReverseBytes: 8192,
+    },
     doh: { enabled: true },
     dnsTunnel: { enabled: true },
     icmpTunnel: { enabled: true },

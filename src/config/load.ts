@@ -65,6 +65,13 @@ export const CONFIG_SCHEMA = {
           type: 'object', additionalProperties: false,
           properties: { enabled, minDurationSec: posNum, minPayloadBytes: posInt },
         },
+        sshSessionShape: {
+          type: 'object', additionalProperties: false,
+          properties: {
+            enabled, minPackets: posInt, minEchoes: posInt, minForwardExchanges: posInt,
+            minExchangesOverBulk: posInt, minReverseBytes: posInt,
+          },
+        },
       },
     },
   },

@@ -11,7 +11,11 @@ import {
   allowsStartTls, expectedProtocols, isCleartextPort, surprise,
 } from '../protocols/baseline';
 import { flowProtocol, protoName, transportName } from '../output/ecs';
+import { classifySshShape, SshSessionClass } from '../signals/ssh-session-shape';
 import { Detection } from './detection';
+
+/** Session shapes under which an asymmetric SSH flow is not reported (issue 4). */
+const BENIGN_SHAPES: ReadonlySet<SshSessionClass> = new Set(['file-copy', 'interactive']);
 
 const SURPRISE_SEVERITY = ['low', 'low', 'medium', 'high'] as const;
 
@@ -140,6 +144,10 @@ export function cleartextPortEntropy(cfg: TunnelhoundConfig, r: FlowRecord): Det
 export function sshAsymmetry(cfg: TunnelhoundConfig, r: FlowRecord): Detection | null {
   const rule = cfg.rules.sshAsymmetry;
   if (!rule.enabled || flowProtocol(r) !== PROTO.SSH) return null;
+  // A long scp or a shell printing a big log is asymmetric too: when the session's shape
+  // says file copy or a person typing, asymmetry alone is no sign of a tunnel.
+  const shape = cfg.rules.sshSessionShape.enabled ? classifySshShape(cfg, r.sshShape) : undefined;
+  if (shape !== undefined && BENIGN_SHAPES.has(shape.cls)) return null;
   const duration = r.lastTs - r.firstTs;
   const [up, down] = r.payloadBytes;
   const total = up + down;

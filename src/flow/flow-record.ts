@@ -46,4 +46,61 @@ export interface FlowRecord {
   fingerprints?: FlowFingerprints;
   /** The carrier when the flow was seen inside a tunnel (e.g. "gre", "vxlan", "6in4"). */
   encapsulation?: string;
+  /** SSH session shape after the key exchange; only on flows identified as SSH. */
+  sshShape?: SshShapeRecord;
+}
+
+/**
+ * What src/flow/features/ssh-shape.ts measured on an SSH flow once both directions were
+ * encrypted. Pairs are [client-to-server, server-to-client]; counts are TCP segments. A
+ * "keystroke" is a segment exactly the size of an SSH_MSG_CHANNEL_DATA carrying 1 byte (or
+ * up to 6: an escape sequence) for that direction's cipher and MAC.
+ */
+export interface SshShapeRecord {
+  /** Negotiated cipher and MAC per direction ('' when unknown; MAC '' for AEAD ciphers). */
+  cipher: [string, string];
+  mac: [string, string];
+  /** False when the sizes below assume chacha20-poly1305 for want of the KEXINITs. */
+  algorithmsKnown: boolean;
+  /** Wire size of a one-byte channel-data packet per direction. */
+  keystrokeBytes: [number, number];
+  /** How the end of the handshake was found: exactly, estimated, or not yet. */
+  handshake: 'newkeys' | 'estimated' | 'pending';
+  /** Seconds of encrypted traffic seen. */
+  seconds: number;
+  packets: [number, number];
+  bytes: [number, number];
+  /** Segments with no payload and only ACK set. */
+  bareAcks: [number, number];
+  /** Payload segments by size: keystroke, small (< 3 keystrokes), medium (<= 512 bytes),
+   *  large (< 1024), bulk (>= 1024). */
+  keystroke: [number, number];
+  small: [number, number];
+  medium: [number, number];
+  large: [number, number];
+  bulk: [number, number];
+  /** Segments the size of an inner SSH keystroke wrapped in one channel-data packet. */
+  nestedKeystroke: [number, number];
+  /** Keystrokes of this side the peer answered with a keystroke-sized segment (an echo). */
+  echoed: [number, number];
+  /** The same for nested keystrokes: an inner interactive session. */
+  nestedEchoed: [number, number];
+  /** Keystrokes spaced like typing (30 ms to 2 s after the previous one). */
+  typed: [number, number];
+  /** Exchanges (payload after 0.5 s of quiet) this side started with a keystroke... */
+  startedByKey: [number, number];
+  /** ... or with anything larger (a request, a channel open). */
+  startedByRequest: [number, number];
+  /**
+   * Exchanges this side started (after the authentication one) in which both sides sent
+   * data segments (medium or larger), 1 KB or more of them in all.
+   */
+  exchanges: [number, number];
+  /** Of those, the ones started by a request rather than a keystroke. */
+  requestExchanges: [number, number];
+  /** Bytes of data segments (both ways) in the exchanges this side started. */
+  exchangeBytes: [number, number];
+  /** Longest run of back-to-back bulk segments one way, and runs of 32 or more. */
+  longestBulkRun: [number, number];
+  longBulkRuns: [number, number];
 }

@@ -9,6 +9,7 @@ import { FlowFingerprints } from '../fingerprints/types';
 import { correctedEntropy } from './entropy';
 import { FlowEndReason, FlowRecord } from './flow-record';
 import { InspectorPool, wantsInspection } from './handshake-inspector';
+import { SshShape } from './features/ssh-shape';
 
 /** First payload bytes kept per direction: enough for every identify rule and an analyst. */
 export const HEAD_BYTES = 64;
@@ -77,6 +78,8 @@ export class FlowState {
   /** Fingerprints of finished inspections; only flows with a handshake have an entry. */
   readonly fingerprints: Array<FlowFingerprints | undefined>;
   readonly inspectors: InspectorPool;
+  /** Session-shape counters of SSH flows (a pool of its own). */
+  readonly sshShape: SshShape;
   private readonly pool: Uint16Array;
   private readonly poolFree: Int32Array;
   private poolTop: number;
@@ -89,6 +92,7 @@ export class FlowState {
     this.inspected = new Uint8Array(c);
     this.fingerprints = new Array<FlowFingerprints | undefined>(c);
     this.inspectors = new InspectorPool(inspectorPool);
+    this.sshShape = new SshShape(c);
     this.hash = new Uint32Array(c);
     this.addr = new Uint32Array(c * 8);
     this.clientPort = new Uint16Array(c);
@@ -158,6 +162,7 @@ export class FlowState {
     this.inspector[slot] = -1;
     this.inspected[slot] = 0;
     this.fingerprints[slot] = undefined;
+    this.sshShape.init(slot);
   }
 
   /** Does the packet belong to this slot's flow, in either direction? */
@@ -195,11 +200,17 @@ export class FlowState {
     if (ts > this.lastTs[slot]) this.lastTs[slot] = ts;
     if (p.proto === IPPROTO.TCP) this.accountTcp(slot, dir, p.tcpFlags, p.payloadLength > 0);
     const len = p.payloadLength;
-    if (len === 0) return;
+    if (len === 0) {
+      if (this.sshShape.entry[slot] >= 0) this.sshShape.update(slot, dir, p, buf, ts);
+      return;
+    }
     const off = p.payloadOffset;
     if (this.proto[d] === 0 && this.identifyTries[d] < MAX_IDENTIFY_TRIES) {
       this.identifyTries[d]++;
       this.proto[d] = identifyPayload(buf, off, len, p.proto, dir === 0);
+    }
+    if (this.sshShape.entry[slot] >= 0 || this.proto[d] === PROTO.SSH) {
+      this.sshShape.update(slot, dir, p, buf, ts);
     }
     if (this.inspected[slot] === 0) this.inspect(slot, dir, p, buf, off, len);
     const have = this.headLen[d];
@@ -240,7 +251,9 @@ export class FlowState {
 
   private finishInspection(slot: number): void {
     const i = this.inspector[slot];
-    this.fingerprints[slot] = this.inspectors.get(i).result();
+    const ins = this.inspectors.get(i);
+    this.fingerprints[slot] = ins.result();
+    if (ins.proto === PROTO.SSH) this.sshShape.setKexInits(slot, ...ins.sshKexInits());
     this.inspectors.release(i);
     this.inspector[slot] = -1;
     this.inspected[slot] = 1;
@@ -320,6 +333,7 @@ export class FlowState {
       this.inspector[slot] = -1;
     }
     this.fingerprints[slot] = undefined;
+    this.sshShape.release(slot);
     for (let d = slot * 2; d < slot * 2 + 2; d++) {
       const h = this.entSlot[d];
       if (h >= 0) {
@@ -363,6 +377,7 @@ export class FlowState {
       head: [this.headHex(d), this.headHex(d + 1)],
       fingerprints: this.fingerprintsOf(slot),
       encapsulation: this.encap[slot] === 0 ? undefined : ENCAP_NAMES[this.encap[slot]],
+      sshShape: this.sshShape.toRecord(slot),
     };
   }
 

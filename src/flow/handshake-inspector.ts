@@ -11,7 +11,7 @@ import { PROTO } from '../protocols/identify';
 import { QuicInitialAssembler } from '../protocols/quic/initial';
 import { quicClientHello } from '../protocols/quic/client-hello';
 import { parseSshHandshake } from '../protocols/ssh/handshake';
-import { SshHandshake } from '../protocols/ssh/types';
+import { SshHandshake, SshKexInit } from '../protocols/ssh/types';
 import { parseTlsClientHello, parseTlsServerFlight } from '../protocols/tls/handshake';
 import { TlsClientHello, TlsServerHello } from '../protocols/tls/types';
 import { TcpStream } from './tcp-stream';
@@ -104,6 +104,11 @@ export class HandshakeInspector {
       const ch = quicClientHello(r.record);
       if (ch !== undefined) this.clientHello = ch;
     }
+  }
+
+  /** Both sides' SSH_MSG_KEXINIT, when this inspected SSH and parsed them. */
+  sshKexInits(): [SshKexInit | undefined, SshKexInit | undefined] {
+    return [this.ssh[0]?.kexinit, this.ssh[1]?.kexinit];
   }
 
   /** Fingerprints from what was parsed so far (undefined when nothing was). */

@@ -7,6 +7,7 @@ import { Signal, SignalFactory } from './signal';
 import { createProxyTunnelSignal } from './proxy-tunnel';
 import { createEncapsulationSignal } from './encapsulation';
 import { createVpnSignal } from './vpn';
+import { sshSessionShapeSignal } from './ssh-session-shape';
 
 /** The first detections (src/detect/rules.ts) are pure functions of one record. */
 const recordRules: SignalFactory[] = RULES.map((rule) => (cfg: TunnelhoundConfig) => ({
@@ -19,6 +20,7 @@ export const SIGNAL_FACTORIES: SignalFactory[] = [
   createProxyTunnelSignal,
   createEncapsulationSignal,
   createVpnSignal,
+  sshSessionShapeSignal,
 ];
 
 export function createSignals(cfg: TunnelhoundConfig): Signal[] {
