@@ -110,6 +110,14 @@ export interface TunnelhoundConfig {
     cleartextEntropy: RuleSwitch & {
       /** Fewest payload bytes in a direction before its entropy is judged at all. */
       minSampleBytes: number;
+      /**
+       * Below minSampleBytes, the first payload bytes (at most 64) of a direction on a text
+       * port are judged by their byte shape instead: printable share, bit density and
+       * distinct bytes against what random bytes of that length give. Fewest bytes for it.
+       */
+      minShapeBytes: number;
+      /** Largest printable-byte share still counted as random-looking (text is near 1). */
+      maxPrintableRatio: number;
     };
     sshAsymmetry: RuleSwitch & {
       /** A flow must have lasted this long (seconds) to count as long-lived. */
@@ -131,10 +139,35 @@ export interface TunnelhoundConfig {
     };
     doh: RuleSwitch;
     dnsTunnel: RuleSwitch;
-    icmpTunnel: RuleSwitch;
-    relay: RuleSwitch;
+    icmpTunnel: RuleSwitch & {
+      /** Fewest echo requests before a flow is judged (a handful of pings says nothing). */
+      minEchoes: number;
+      /** Share of requests whose data changed from the previous one (ping: 0, tunnel: ~1). */
+      minChangedRatio: number;
+      /** Share of replies that repeat no recent request (ping: 0; a tunnel answers data). */
+      minUnmatchedReplyRatio: number;
+      /** Distinct echo data sizes from which sizes count as varying (ping uses one or two). */
+      minDistinctSizes: number;
+    };
+    relay: RuleSwitch & {
+      /** The outbound leg must start within this many seconds after the inbound one. */
+      maxStartGapSec: number;
+      /** ... and end within this many seconds of it. */
+      maxEndGapSec: number;
+      /** Largest relative difference of bytes per direction between the legs (0.1 = 10 %). */
+      byteTolerance: number;
+      /** Fewest payload bytes (both directions) on each leg: small flows match by chance. */
+      minPayloadBytes: number;
+      /** Hosts that relay on purpose (reverse proxies, load balancers): CIDRs, never judged. */
+      allowedRelays: string[];
+    };
     esxiProfile: RuleSwitch;
-    volumeOutlier: RuleSwitch;
+    volumeOutlier: RuleSwitch & {
+      /** Finished flows a server port must have seen before its outliers mean anything. */
+      minHistory: number;
+      /** Standard deviations of log10(bytes) above the port's mean that make an outlier. */
+      zThreshold: number;
+    };
     proxyTunnel: RuleSwitch;
     vpn: RuleSwitch & {
       /** The organisation's own VPN concentrators (CIDRs): tunnels to them are expected. */
@@ -189,7 +222,9 @@ export const DEFAULT_CONFIG: TunnelhoundConfig = {
     // Low-surprise moves (HTTP on 8080, TLS on 8443) are everyday practice and the biggest
     // source of the "protocol on non-standard port" noise peers are known for: off by default.
     protocolPortMismatch: { enabled: true, minSurprise: 2, minCarriedBytes: 512 },
-    cleartextEntropy: { enabled: true, minSampleBytes: 256 },
+    cleartextEntropy: {
+      enabled: true, minSampleBytes: 256, minShapeBytes: 48, maxPrintableRatio: 0.6,
+    },
     sshAsymmetry: { enabled: true, minDurationSec: 60, minPayloadBytes: 1_000_000 },
     // Above the few KB a rekey or an agent-forwarding signature moves server-first.
     sshSessionShape: {
@@ -198,10 +233,20 @@ export const DEFAULT_CONFIG: TunnelhoundConfig = {
     },
     doh: { enabled: true },
     dnsTunnel: { enabled: true },
-    icmpTunnel: { enabled: true },
-    relay: { enabled: true },
+    icmpTunnel: {
+      enabled: true, minEchoes: 8, minChangedRatio: 0.5, minUnmatchedReplyRatio: 0.3,
+      minDistinctSizes: 3,
+    },
+    // socat and portproxy copy bytes exactly; stunnel adds TLS framing and a handshake, a
+    // few per cent on a bulk leg (absolute slack in src/signals/relay.ts covers small legs).
+    relay: {
+      enabled: true, maxStartGapSec: 2, maxEndGapSec: 5, byteTolerance: 0.1,
+      minPayloadBytes: 20_000, allowedRelays: [],
+    },
     esxiProfile: { enabled: true },
-    volumeOutlier: { enabled: true },
+    // A large flow is no tunnel by itself (a download is large): this rule only speaks for
+    // unidentified bytes, far above what their port usually carries.
+    volumeOutlier: { enabled: true, minHistory: 50, zThreshold: 4 },
     proxyTunnel: { enabled: true },
     vpn: { enabled: true, allowedServers: [] },
     encapsulation: { enabled: true, allowed: [] },

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import Ajv, { ErrorObject } from 'ajv';
 import { PROTO_NAMES } from '../protocols/identify';
+import { cidrProblem } from './cidr';
 import { DEFAULT_CONFIG, TunnelhoundConfig } from './defaults';
 
 export class ConfigError extends Error {
@@ -16,6 +17,7 @@ export class ConfigError extends Error {
 const posInt = { type: 'integer', minimum: 1 } as const;
 const posNum = { type: 'number', exclusiveMinimum: 0 } as const;
 const enabled = { type: 'boolean' } as const;
+const ratio = { type: 'number', minimum: 0, maximum: 1 } as const;
 
 /** JSON Schema of a config file: every key optional, unknown keys rejected (typos matter). */
 export const CONFIG_SCHEMA = {
@@ -59,7 +61,11 @@ export const CONFIG_SCHEMA = {
         },
         cleartextEntropy: {
           type: 'object', additionalProperties: false,
-          properties: { enabled, minSampleBytes: { type: 'integer', minimum: 64 } },
+          properties: {
+            enabled, minSampleBytes: { type: 'integer', minimum: 64 },
+            minShapeBytes: { type: 'integer', minimum: 16, maximum: 64 },
+            maxPrintableRatio: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
+          },
         },
         sshAsymmetry: {
           type: 'object', additionalProperties: false,
@@ -70,6 +76,28 @@ export const CONFIG_SCHEMA = {
           properties: {
             enabled, minPackets: posInt, minEchoes: posInt, minForwardExchanges: posInt,
             minExchangesOverBulk: posInt, minReverseBytes: posInt,
+          },
+        },
+        icmpTunnel: {
+          type: 'object', additionalProperties: false,
+          properties: {
+            enabled, minEchoes: { type: 'integer', minimum: 2 },
+            minChangedRatio: ratio, minUnmatchedReplyRatio: ratio,
+            minDistinctSizes: { type: 'integer', minimum: 2, maximum: 9 },
+          },
+        },
+        relay: {
+          type: 'object', additionalProperties: false,
+          properties: {
+            enabled, maxStartGapSec: posNum, maxEndGapSec: posNum, byteTolerance: ratio,
+            minPayloadBytes: posInt,
+            allowedRelays: { type: 'array', items: { type: 'string', minLength: 1 } },
+          },
+        },
+        volumeOutlier: {
+          type: 'object', additionalProperties: false,
+          properties: {
+            enabled, minHistory: { type: 'integer', minimum: 10 }, zThreshold: posNum,
           },
         },
       },
@@ -129,9 +157,24 @@ function checkBaseline(doc: unknown): string[] {
   return problems;
 }
 
+/** CIDR lists the schema can only call strings. */
+function checkCidrLists(doc: unknown): string[] {
+  const relays = (doc as { rules?: { relay?: { allowedRelays?: string[] } } }).rules?.relay
+    ?.allowedRelays ?? [];
+  const problems: string[] = [];
+  relays.forEach((text, i) => {
+    const why = cidrProblem(text);
+    if (why !== null) {
+      problems.push(`config key rules.relay.allowedRelays.${i}: value ${JSON.stringify(text)} ` +
+        why);
+    }
+  });
+  return problems;
+}
+
 /** Validate an already-parsed config object and merge it over the defaults. */
 export function configFrom(doc: unknown): TunnelhoundConfig {
-  const extra = validate(doc) ? checkBaseline(doc) : [];
+  const extra = validate(doc) ? [...checkBaseline(doc), ...checkCidrLists(doc)] : [];
   if (extra.length > 0) throw new ConfigError(extra.join('; '));
   if (!validate(doc)) {
     // ajv reports a bad property name twice (the pattern, then "property name must be

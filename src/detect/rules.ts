@@ -12,6 +12,8 @@ import {
 } from '../protocols/baseline';
 import { flowProtocol, protoName, transportName } from '../output/ecs';
 import { classifySshShape, SshSessionClass } from '../signals/ssh-session-shape';
+import { Evidence } from '../output/ecs-schema';
+import { byteShapeOfHex, looksRandom } from '../flow/features/byte-shape';
 import { Detection } from './detection';
 
 /** Session shapes under which an asymmetric SSH flow is not reported (issue 4). */
@@ -106,18 +108,33 @@ export function protocolPortMismatch(cfg: TunnelhoundConfig, r: FlowRecord): Det
   };
 }
 
+/** Ports whose cleartext is text (HTTP, SMTP, IRC...), not binary (DNS, NetBIOS). */
+function isTextPort(r: FlowRecord): boolean {
+  return !(expectedProtocols(r.ipProto, r.serverPort) ?? []).includes(PROTO.DNS);
+}
+
 export function cleartextPortEntropy(cfg: TunnelhoundConfig, r: FlowRecord): Detection | null {
   const rule = cfg.rules.cleartextEntropy;
   // A protocol that was identified is judged by the mismatch rule instead; entropy speaks
   // only for bytes nobody could name, on a port meant for cleartext.
   if (!rule.enabled || flowProtocol(r) !== PROTO.UNKNOWN) return null;
   if (!isCleartextPort(r.ipProto, r.serverPort)) return null;
-  const evidence = [];
+  const evidence: Evidence[] = [];
   const sides = ['client', 'server'] as const;
+  let sidesHit = 0;
   for (let d = 0; d < 2; d++) {
     const h = r.entropy[d];
     const n = r.entropySample[d];
-    if (n < rule.minSampleBytes || h < cfg.PayloadEntropyThreshold) continue;
+    if (n < rule.minSampleBytes) {
+      // Too few bytes for entropy: on a text port, the head's byte shape still tells text
+      // from random bytes (src/flow/features/byte-shape.ts).
+      const shape = isTextPort(r) ? shapeEvidence(rule, r.head[d], sides[d]) : [];
+      if (shape.length > 0) sidesHit++;
+      evidence.push(...shape);
+      continue;
+    }
+    if (h < cfg.PayloadEntropyThreshold) continue;
+    sidesHit++;
     evidence.push({
       signal: 'payload_entropy',
       value: h,
@@ -135,10 +152,37 @@ export function cleartextPortEntropy(cfg: TunnelhoundConfig, r: FlowRecord): Det
     name: `Encrypted-looking bytes on cleartext port ${where}`,
     description: `unidentified payload on ${where}, a port baselined for cleartext, has the ` +
       'entropy of ciphertext or compressed data',
-    severity: evidence.length === 2 ? 'high' : 'medium',
-    score: evidence.length === 2 ? 80 : 60,
+    severity: sidesHit === 2 ? 'high' : 'medium',
+    score: sidesHit === 2 ? 80 : 60,
     evidence,
   };
+}
+
+type EntropyRule = TunnelhoundConfig['rules']['cleartextEntropy'];
+
+/** Evidence from a short head that looks random: printable share, bit density, distinct. */
+function shapeEvidence(rule: EntropyRule, head: string, side: string): Evidence[] {
+  const s = byteShapeOfHex(head);
+  if (s === null || s.bytes < rule.minShapeBytes || !looksRandom(s, rule.maxPrintableRatio)) {
+    return [];
+  }
+  const r3 = (x: number) => Math.round(x * 1000) / 1000;
+  return [{
+    signal: 'printable_ratio',
+    value: r3(s.printableRatio),
+    threshold: rule.maxPrintableRatio,
+    config_key: 'rules.cleartextEntropy.maxPrintableRatio',
+    detail: `${side} head of ${s.bytes} bytes (too short for entropy): printable share ` +
+      `${r3(s.printableRatio)} at most ${rule.maxPrintableRatio} (random bytes ~0.383, ` +
+      `text ~1); bit density ${r3(s.bitDensity)} within ${r3(s.densityTolerance)} of 0.5; ` +
+      `${s.distinct} distinct byte values of ~${s.expectedDistinct.toFixed(0)} for random`,
+  }, {
+    signal: 'head_sample_bytes',
+    value: s.bytes,
+    threshold: rule.minShapeBytes,
+    config_key: 'rules.cleartextEntropy.minShapeBytes',
+    detail: `${side} head bytes the byte-shape test used`,
+  }];
 }
 
 export function sshAsymmetry(cfg: TunnelhoundConfig, r: FlowRecord): Detection | null {

@@ -1,4 +1,5 @@
 import { FlowFingerprints } from '../fingerprints/types';
+import { IcmpEchoRecord } from './features/icmp-echo';
 
 // The flow event a shard worker sends to the correlator: small, typed, structured-clonable.
 // "client" is the originator (the side that sent the SYN, or the best guess when the capture
@@ -48,6 +49,8 @@ export interface FlowRecord {
   encapsulation?: string;
   /** SSH session shape after the key exchange; only on flows identified as SSH. */
   sshShape?: SshShapeRecord;
+  /** ICMP/ICMPv6 flows: echo sizes, counts and how the payloads changed (see features/). */
+  icmpEcho?: IcmpEchoRecord;
 }
 
 /**

@@ -10,6 +10,7 @@ import { correctedEntropy } from './entropy';
 import { FlowEndReason, FlowRecord } from './flow-record';
 import { InspectorPool, wantsInspection } from './handshake-inspector';
 import { SshShape } from './features/ssh-shape';
+import { IcmpEchoFeatures } from './features/icmp-echo';
 
 /** First payload bytes kept per direction: enough for every identify rule and an analyst. */
 export const HEAD_BYTES = 64;
@@ -80,6 +81,8 @@ export class FlowState {
   readonly inspectors: InspectorPool;
   /** Session-shape counters of SSH flows (a pool of its own). */
   readonly sshShape: SshShape;
+  /** Echo features of ICMP/ICMPv6 flows (pooled: only those flows take an entry). */
+  readonly icmp: IcmpEchoFeatures;
   private readonly pool: Uint16Array;
   private readonly poolFree: Int32Array;
   private poolTop: number;
@@ -93,6 +96,7 @@ export class FlowState {
     this.fingerprints = new Array<FlowFingerprints | undefined>(c);
     this.inspectors = new InspectorPool(inspectorPool);
     this.sshShape = new SshShape(c);
+    this.icmp = new IcmpEchoFeatures(c);
     this.hash = new Uint32Array(c);
     this.addr = new Uint32Array(c * 8);
     this.clientPort = new Uint16Array(c);
@@ -199,6 +203,11 @@ export class FlowState {
     this.payloadBytes[d] += p.payloadLengthOnWire;
     if (ts > this.lastTs[slot]) this.lastTs[slot] = ts;
     if (p.proto === IPPROTO.TCP) this.accountTcp(slot, dir, p.tcpFlags, p.payloadLength > 0);
+    // gap: fragmented echoes are skipped (a first fragment cannot be told from a later one
+    // once the ports are zeroed); tunnels keep their echoes under the MTU to stay reliable.
+    else if ((p.proto === IPPROTO.ICMP || p.proto === IPPROTO.ICMPV6) && !p.fragment) {
+      this.icmp.update(slot, p.proto, buf, p.payloadOffset, p.payloadLength);
+    }
     const len = p.payloadLength;
     if (len === 0) {
       if (this.sshShape.entry[slot] >= 0) this.sshShape.update(slot, dir, p, buf, ts);
@@ -328,6 +337,7 @@ export class FlowState {
 
   /** Give back pooled resources when a slot ends. */
   release(slot: number): void {
+    this.icmp.release(slot);
     if (this.inspector[slot] >= 0) {
       this.inspectors.release(this.inspector[slot]);
       this.inspector[slot] = -1;
@@ -378,6 +388,7 @@ export class FlowState {
       fingerprints: this.fingerprintsOf(slot),
       encapsulation: this.encap[slot] === 0 ? undefined : ENCAP_NAMES[this.encap[slot]],
       sshShape: this.sshShape.toRecord(slot),
+      icmpEcho: this.ipProto[slot] === IPPROTO.TCP ? undefined : this.icmp.toRecord(slot),
     };
   }
 

@@ -3,11 +3,14 @@
 
 import { TunnelhoundConfig } from '../config/defaults';
 import { RULES } from '../detect/rules';
+import { icmpTunnelSignal } from './icmp-tunnel';
+import { relaySignal } from './relay';
 import { Signal, SignalFactory } from './signal';
 import { createProxyTunnelSignal } from './proxy-tunnel';
 import { createEncapsulationSignal } from './encapsulation';
 import { createVpnSignal } from './vpn';
 import { sshSessionShapeSignal } from './ssh-session-shape';
+import { volumeOutlierSignal } from './volume-outlier';
 
 /** The first detections (src/detect/rules.ts) are pure functions of one record. */
 const recordRules: SignalFactory[] = RULES.map((rule) => (cfg: TunnelhoundConfig) => ({
@@ -21,6 +24,9 @@ export const SIGNAL_FACTORIES: SignalFactory[] = [
   createEncapsulationSignal,
   createVpnSignal,
   sshSessionShapeSignal,
+  icmpTunnelSignal,
+  relaySignal,
+  volumeOutlierSignal,
 ];
 
 export function createSignals(cfg: TunnelhoundConfig): Signal[] {
