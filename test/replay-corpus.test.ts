@@ -7,14 +7,27 @@ import os from 'node:os';
 import path from 'node:path';
 import Ajv from 'ajv';
 import { ECS_JSON_SCHEMA } from '../src/output/ecs-schema';
-import { corpusCaptures, parseNdjson, pool, runCli } from './helpers/cli';
+import { CORPUS, corpusCaptures, parseNdjson, pool, runCli } from './helpers/cli';
 
 const validate = new Ajv({ allErrors: true, strict: false }).compile(ECS_JSON_SCHEMA);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'th-corpus-'));
 t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
+/** Capture file -> MANIFEST `tunnel` column ("none" for benign captures). */
+function tunnelLabels(): Map<string, string> {
+  const rows = fs.readFileSync(path.join(CORPUS, 'MANIFEST.tsv'), 'utf8').trim().split('\n')
+    .map((l) => l.split('\t'));
+  const file = rows[0].indexOf('file');
+  const tunnel = rows[0].indexOf('tunnel');
+  return new Map(rows.slice(1).map((r) => [r[file], r[tunnel]]));
+}
+
+/** Cross-flow and ICMP signals that must stay silent on benign traffic. */
+const QUIET_ON_BENIGN = new Set(['icmp_tunnel', 'relay', 'volume_outlier']);
+
 t.test('every public capture replays cleanly', async (t) => {
   const files = corpusCaptures();
+  const labels = tunnelLabels();
   t.ok(files.length >= 100, `corpus found (${files.length} captures)`);
   const results = await pool(files, 2, async (f) => {
     const flows = path.join(tmp, path.basename(f) + '.flows.ndjson');
@@ -32,6 +45,12 @@ t.test('every public capture replays cleanly', async (t) => {
     const bad = docs.filter((d) => !validate(d));
     if (bad.length > 0) t.fail(`${name}: ${bad.length} invalid documents`, { first: bad[0] });
     totalFlows += docs.filter((d) => d.event.kind === 'event').length;
+    if (labels.get(name) === 'none') {
+      const noisy = docs.filter((d) => d.event.kind === 'alert' &&
+        QUIET_ON_BENIGN.has(d.tunnelhound.detection));
+      t.same(noisy.map((d) => `${d.tunnelhound.detection} ${d.destination.ip}`), [],
+        `${name} (benign): no icmp/relay/outlier alert`);
+    }
     t.match(r.stderr, /tunnelhound: \d+ packets, \d+ bytes, \d+ flows, \d+ alerts/, name);
   }
   t.ok(totalFlows > 1000, `flow records written (${totalFlows})`);

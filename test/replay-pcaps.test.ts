@@ -70,6 +70,10 @@ for (const label of labels) {
         if (typeof ev.value === 'number' && typeof ev.threshold === 'number') {
           t.ok(ev.value >= ev.threshold, `measured ${ev.value} crosses ${ev.threshold}`);
         }
+        for (const e of hit.tunnelhound.evidence) {
+          t.ok(typeof e.config_key === 'string' && e.config_key.length > 0 &&
+            e.threshold !== undefined, `evidence ${e.signal} names its threshold and key`);
+        }
       }
     }
     // Flow counters against what the capture script counted on its own.

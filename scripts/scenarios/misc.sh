@@ -66,6 +66,20 @@ misc_cap2_stop() { # name
   mv "$T/$1-merged.pcap" "$OUT/$1.pcap"
 }
 
+# finalize.py names only the first interface; say that both were captured and merged.
+misc_note_merge() { # name
+  python3 - "$OUT/$1.json" "$SIF" "$RIF" <<'PY'
+import json, sys
+path, a, b = sys.argv[1:4]
+doc = json.load(open(path))
+doc['capture']['interface'] = (f'{a} + {b}: both interfaces of the relay host (th-srv), '
+                               'two tcpdumps merged by timestamp with mergecap')
+with open(path, 'w') as fh:
+    json.dump(doc, fh, indent=2)
+    fh.write('\n')
+PY
+}
+
 # Random bulk both ways after an X.224 connection request/confirm, like fakerdp.py but
 # listening on (or connecting to) any address, for the relay scenarios.
 misc_write_rdp() {
@@ -205,6 +219,7 @@ sc_socat_relay_3389() {
              { "client": "$R4", "server": "$B4", "server_port": 3389, "transport": "tcp", "protocol": "rdp", "connections": 1, "leg": "outbound" } ] }
 EOF
   finalize $name "$OUT/$name.pcap" socat,python3
+  misc_note_merge $name
 }
 
 sc_stunnel_443() {
@@ -267,6 +282,7 @@ EOF
              { "client": "$R4", "server": "$B4", "server_port": 80, "transport": "tcp", "protocol": "http", "connections": 1, "leg": "outbound" } ] }
 EOF
   finalize $name "$OUT/$name.pcap" openssl,curl,python3
+  misc_note_merge $name
 }
 
 sc_https_bulk_443() {

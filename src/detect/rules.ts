@@ -168,6 +168,12 @@ function shapeEvidence(rule: EntropyRule, head: string, side: string): Evidence[
   }
   const r3 = (x: number) => Math.round(x * 1000) / 1000;
   return [{
+    signal: 'head_sample_bytes',
+    value: s.bytes,
+    threshold: rule.minShapeBytes,
+    config_key: 'rules.cleartextEntropy.minShapeBytes',
+    detail: `${side} head bytes the byte-shape test used`,
+  }, {
     signal: 'printable_ratio',
     value: r3(s.printableRatio),
     threshold: rule.maxPrintableRatio,
@@ -176,12 +182,6 @@ function shapeEvidence(rule: EntropyRule, head: string, side: string): Evidence[
       `${r3(s.printableRatio)} at most ${rule.maxPrintableRatio} (random bytes ~0.383, ` +
       `text ~1); bit density ${r3(s.bitDensity)} within ${r3(s.densityTolerance)} of 0.5; ` +
       `${s.distinct} distinct byte values of ~${s.expectedDistinct.toFixed(0)} for random`,
-  }, {
-    signal: 'head_sample_bytes',
-    value: s.bytes,
-    threshold: rule.minShapeBytes,
-    config_key: 'rules.cleartextEntropy.minShapeBytes',
-    detail: `${side} head bytes the byte-shape test used`,
   }];
 }
 

@@ -101,7 +101,7 @@ export class RelayTracker {
     if (!rule.enabled) return;
     if (r.ipProto !== IPPROTO.TCP && r.ipProto !== IPPROTO.UDP) return;
     const total = r.payloadBytes[0] + r.payloadBytes[1];
-    if (total < rule.minPayloadBytes) return;
+    if (!(total >= rule.minPayloadBytes) || !Number.isFinite(total)) return; // NaN too
     const leg = legOf(r);
     const b = Math.min(BUCKETS - 1, Math.floor(Math.log2(total) * BUCKETS_PER_OCTAVE));
     const horizon = r.lastTs - this.cfg.TimeWindow;
@@ -186,6 +186,13 @@ export function relayDetection(cfg: TunnelhoundConfig, r: FlowRecord, m: Match):
     score: wrapped ? 80 : 70,
     evidence: [
       {
+        signal: 'flow_payload_bytes',
+        value: Math.min(m.inbound.bytes[0] + m.inbound.bytes[1],
+          m.outbound.bytes[0] + m.outbound.bytes[1]),
+        threshold: rule.minPayloadBytes, config_key: 'rules.relay.minPayloadBytes',
+        detail: 'payload bytes of the smaller leg',
+      },
+      {
         signal: 'relay_start_gap', value: round3(m.startGap), threshold: rule.maxStartGapSec,
         config_key: 'rules.relay.maxStartGapSec',
         detail: `seconds from the inbound leg's first packet to the outbound leg's; ${legs}`,
@@ -201,13 +208,6 @@ export function relayDetection(cfg: TunnelhoundConfig, r: FlowRecord, m: Match):
         detail: `payload bytes inbound ${m.inbound.bytes[0]}/${m.inbound.bytes[1]}, ` +
           `outbound ${m.outbound.bytes[0]}/${m.outbound.bytes[1]} (to/from the server); ` +
           `relative difference beyond ${ABS_SLACK_BYTES} bytes of handshake slack`,
-      },
-      {
-        signal: 'flow_payload_bytes',
-        value: Math.min(m.inbound.bytes[0] + m.inbound.bytes[1],
-          m.outbound.bytes[0] + m.outbound.bytes[1]),
-        threshold: rule.minPayloadBytes, config_key: 'rules.relay.minPayloadBytes',
-        detail: 'payload bytes of the smaller leg',
       },
     ],
   };
