@@ -99,6 +99,20 @@ export interface EcsDocument {
       head_hex: { client: string; server: string };
       /** Carrier of a flow seen decapsulated: ipip, 6in4, gre, vxlan, geneve, erspan... */
       encapsulation?: string;
+      /** ICMP/ICMPv6 flows with echoes: counts, data sizes and how the data changed. */
+      icmp_echo?: {
+        requests: number;
+        replies: number;
+        min_size: number;
+        max_size: number;
+        /** Distinct echo data sizes; 9 means more than 8. */
+        distinct_sizes: number;
+        /** Requests whose data (past a 16-byte timestamp) differs from the one before. */
+        changed_requests: number;
+        /** Replies that repeat none of the last 4 requests. */
+        unmatched_replies: number;
+        data_bytes: number;
+      };
     };
   };
 }
@@ -234,6 +248,14 @@ export const ECS_JSON_SCHEMA = {
             entropy_sample_bytes: pair({ type: 'integer', minimum: 0 }),
             head_hex: pair({ type: 'string', pattern: '^([0-9a-f]{2})*$' }),
             encapsulation: { type: 'string', pattern: '^[a-z0-9-]+$' },
+            icmp_echo: {
+              type: 'object', additionalProperties: false,
+              required: ['requests', 'replies', 'min_size', 'max_size', 'distinct_sizes',
+                'changed_requests', 'unmatched_replies', 'data_bytes'],
+              properties: Object.fromEntries(['requests', 'replies', 'min_size', 'max_size',
+                'distinct_sizes', 'changed_requests', 'unmatched_replies', 'data_bytes']
+                .map((k) => [k, { type: 'integer', minimum: 0 }])),
+            },
           },
         },
       },

@@ -84,6 +84,14 @@ function base(r: FlowRecord, kind: 'alert' | 'event', id: string): EcsDocument {
   };
   if (r.vlan >= 0) doc.network.vlan = { id: String(r.vlan) };
   if (r.encapsulation !== undefined) doc.tunnelhound.flow.encapsulation = r.encapsulation;
+  const e = r.icmpEcho;
+  if (e !== undefined) {
+    doc.tunnelhound.flow.icmp_echo = {
+      requests: e.requests, replies: e.replies, min_size: e.minSize, max_size: e.maxSize,
+      distinct_sizes: e.distinctSizes, changed_requests: e.changedRequests,
+      unmatched_replies: e.unmatchedReplies, data_bytes: e.dataBytes,
+    };
+  }
   const fp = ecsFingerprints(r.fingerprints);
   if (fp.tls) doc.tls = fp.tls;
   if (fp.thTls) doc.tunnelhound.tls = fp.thTls;
