@@ -197,7 +197,8 @@ t.test('relay: two legs that track each other', async (t) => {
     payloadBytes: [560, 204579] });
   const s = relaySignal(DEFAULT_CONFIG);
   s.observe!({ record: tls });
-  const http = { ...outbound, serverPort: 80, protoByDir: [PROTO.HTTP, PROTO.HTTP] as [number, number],
+  const http = { ...outbound, serverPort: 80,
+    protoByDir: [PROTO.HTTP, PROTO.HTTP] as [number, number],
     payloadBytes: [88, 202822] as [number, number] };
   s.observe!({ record: http });
   const w = s.judge({ record: http })!;

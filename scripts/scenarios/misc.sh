@@ -24,7 +24,8 @@ misc_backend_up() {
   for ns in "$SRV" "$BAK"; do
     ifc=$RIF
     [[ $ns == "$BAK" ]] && ifc=$BIF
-    ip netns exec "$ns" ethtool -K "$ifc" tx off rx off tso off gso off gro off >/dev/null 2>&1 || true
+    ip netns exec "$ns" ethtool -K "$ifc" tx off rx off tso off gso off gro off \
+      >/dev/null 2>&1 || true
     ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$ifc.disable_ipv6=1"
     ip netns exec "$ns" ip link set lo up
     ip netns exec "$ns" ip link set "$ifc" up
@@ -134,7 +135,8 @@ sc_icmp_tunnel_ptunnel() {
   local ppid=$LAST_PID
   sleep 1
   cap_start $name
-  bg_in "$CLI" ptunnel-client ptunnel-ng -p"$S4" -l2222 -r"$S4" -R22 -v 1 -o"$T/log/ptunnel-client.txt"
+  bg_in "$CLI" ptunnel-client ptunnel-ng -p"$S4" -l2222 -r"$S4" -R22 -v 1 \
+    -o"$T/log/ptunnel-client.txt"
   local cpid=$LAST_PID
   wait_listen "$CLI" tcp 2222
   # One SSH session through the ICMP tunnel: a command that prints ~60 KB, then a few more.
@@ -227,7 +229,8 @@ sc_stunnel_443() {
   misc_backend_up
   mkdir -p "$T/bak-www"
   head -c 150000 /dev/urandom | base64 >"$T/bak-www/report.txt"
-  bg_in "$BAK" http-backend timeout 60 python3 -m http.server --bind "$B4" --directory "$T/bak-www" 80
+  bg_in "$BAK" http-backend timeout 60 python3 -m http.server --bind "$B4" \
+    --directory "$T/bak-www" 80
   local bpid=$LAST_PID
   wait_listen "$BAK" tcp 80
   cat >"$T/stunnel-srv.conf" <<EOF

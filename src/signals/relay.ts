@@ -70,7 +70,8 @@ function legOf(r: FlowRecord): Leg {
 }
 
 function tuple(l: Leg): string {
-  return `${transportName(l.ipProto)} ${l.clientIp}:${l.clientPort} -> ${l.serverIp}:${l.serverPort}`;
+  return `${transportName(l.ipProto)} ${l.clientIp}:${l.clientPort} -> ` +
+    `${l.serverIp}:${l.serverPort}`;
 }
 
 /** Relative difference of two byte counts after the absolute slack, 0 when within it. */
