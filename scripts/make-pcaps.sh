@@ -92,8 +92,7 @@ BG_PIDS=()
 cleanup() {
   local rc=$? p ns
   set +e
-  [[ -n ${AUDIT_KEY:-} ]] && auditctl -d always,exit -F arch=b64 \
-    -S connect,accept,accept4,bind,listen,execve -F key="$AUDIT_KEY" >/dev/null 2>&1
+  [[ -n ${AUDIT_KEY:-} ]] && audit_rules -d
   for p in "${BG_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
   sleep 0.2
   for p in "${BG_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
@@ -198,33 +197,41 @@ ss_snapshot() { # name [ss flags]
 # accept, bind, listen and execve, tagged with a key of this run, so the capture comes with
 # the endpoint records a Linux agent would have shipped. auditd is shared by every lab run
 # on the machine: only our own rules are added and removed, never `auditctl -D`.
-AUDIT_KEY=
+AUDIT_KEY= AUDIT_SINCE=
+# Socket calls whatever their result (a non-blocking connect "fails" with EINPROGRESS while
+# its SYN is on the wire); execve only when it worked: a PATH search (timeout, env) fails
+# once per directory and would double the log with events no agent acts on.
+audit_rules() { # -a | -d
+  auditctl "$1" always,exit -F arch=b64 -S connect,accept,accept4,bind,listen \
+    -F key="$AUDIT_KEY" >/dev/null 2>&1 || [[ $1 == -d ]]
+  auditctl "$1" always,exit -F arch=b64 -S execve -F success=1 \
+    -F key="$AUDIT_KEY" >/dev/null 2>&1 || [[ $1 == -d ]]
+}
 audit_start() { # name
   # Unique per run: audit_stop reads rotated logs too, which may hold an earlier run's
   # records of the same scenario. auditctl keys are at most 31 characters.
   local key="th-$LAB-$1"
   AUDIT_KEY="${key:0:24}-$(($$ % 100000))"
+  AUDIT_SINCE=$(date +%s)
   command -v auditctl >/dev/null || die "auditd is not installed (apt-get install auditd)"
   if [[ $(auditctl -s | awk '$1 == "pid" {print $2}') == 0 ]]; then
     auditd || die "auditd did not start"
     sleep 0.5
   fi
   auditctl -e 1 >/dev/null
-  auditctl -a always,exit -F arch=b64 -S connect,accept,accept4,bind,listen,execve \
-    -F key="$AUDIT_KEY" >/dev/null
+  audit_rules -a || die "auditctl could not add the rules of $AUDIT_KEY"
 }
 audit_stop() { # name: writes $OUT/name.audit.log
   [[ -n $AUDIT_KEY ]] || return 0
-  auditctl -d always,exit -F arch=b64 -S connect,accept,accept4,bind,listen,execve \
-    -F key="$AUDIT_KEY" >/dev/null 2>&1 || true
+  audit_rules -d
   sleep 0.5 # auditd writes asynchronously
   # auditd rotates its log (8 MB by default; about a minute when several labs run), so a
   # scenario's records may start in a rotated file: read those first, oldest first.
   local logs
   logs=$(ls /var/log/audit/audit.log.* 2>/dev/null | sort -t. -k3 -rn)
   # shellcheck disable=SC2086  # the rotated file names hold no spaces
-  python3 "$ROOT/scripts/audit-extract.py" <(cat $logs /var/log/audit/audit.log) "$AUDIT_KEY" \
-    "$CLI" "$SRV" >"$OUT/$1.audit.log"
+  AUDIT_SINCE=$AUDIT_SINCE python3 "$ROOT/scripts/audit-extract.py" \
+    <(cat $logs /var/log/audit/audit.log) "$AUDIT_KEY" "$CLI" "$SRV" >"$OUT/$1.audit.log"
   log "audit: $(grep -c '^type=SYSCALL' "$OUT/$1.audit.log") syscall events in $1.audit.log"
   AUDIT_KEY=
 }
@@ -897,6 +904,7 @@ EOF
 
 sc_ssh_reverse_443() {
   local name=ssh-reverse-443
+  audit_start $name
   start_sshd 443
   bg_in "$CLI" fakerdp-server python3 "$T/fakerdp.py" server 3389 16
   local rpid=$LAST_PID
@@ -917,6 +925,7 @@ sc_ssh_reverse_443() {
   stop_pid "$rpid"
   cap_stop
   stop_pid "$SSHD_PID"
+  audit_stop $name
   cat >"$T/meta-$name.json" <<EOF
 { "name": "$name",
   "description": "Reverse SSH tunnel to port 443: the client (th-cli) runs ssh -N -R 13389:127.0.0.1:3389 to sshd on 443; on the server side a program connects to 127.0.0.1:13389 and talks to an RDP look-alike listening on the client's 127.0.0.1:3389 (X.224 connection request/confirm, then ~15 s of random bulk both ways, server-side peer 300 B/100 ms, client-side peer 1400 B/100 ms). Only the SSH flow is on the wire.",
@@ -930,6 +939,7 @@ EOF
 
 sc_ssh_local_forward_22() {
   local name=ssh-local-forward-22 n=75
+  audit_start $name
   start_nginx chunk
   start_sshd 22
   cap_start $name
@@ -949,6 +959,7 @@ sc_ssh_local_forward_22() {
   cap_stop
   stop_pid "$SSHD_PID"
   stop_pid "$NGINX_PID" QUIT
+  audit_stop $name
   cat >"$T/meta-$name.json" <<EOF
 { "name": "$name",
   "description": "SSH on its normal port 22 used as a local port-forward: ssh -N -L 8080:$S4:80, then curl fetches a 14 KB file through the tunnel once a second, $n times. One SSH connection lasting about $((n + 2)) s that carries ~1 MB server-to-client and only small requests/window updates client-to-server (strongly asymmetric, long-lived, no interactive keystrokes).",

@@ -9,6 +9,7 @@ import { fingerprintLine } from '../output/fingerprint-line';
 import { NdjsonWriter, RotateOptions } from '../output/ndjson-writer';
 import { Pipeline, PipelineStats } from '../pipeline/dispatcher';
 import { DocKind, Sink, SinkStats } from '../output/sinks/sink';
+import { EndpointFeed, EndpointSummary, endpointSummaryText } from '../endpoint/feed';
 
 export interface SensorOptions {
   config: TunnelhoundConfig;
@@ -24,6 +25,8 @@ export interface SensorOptions {
   deliveryTimeoutMs?: number;
   /** Rotation of the alert and flow files. */
   rotate?: RotateOptions;
+  /** Endpoint events (process <-> socket) joined with the flows before detection. */
+  endpoint?: EndpointFeed;
 }
 
 export interface SinkRoute {
@@ -44,6 +47,9 @@ export interface SensorSummary extends PipelineStats {
   /** Updates sent for alerts of long flows whose evidence grew. */
   alertUpdates: number;
   delivery: Record<string, SinkStats>;
+  endpoint?: EndpointSummary;
+  /** Detections AllowedTools suppressed. */
+  suppressedByRule?: Record<string, number>;
 }
 
 export class Sensor {
@@ -58,12 +64,14 @@ export class Sensor {
   private readonly alertSinks: boolean;
   private readonly flowSinks: boolean;
   private readonly deliveryTimeoutMs: number;
+  private readonly endpoint: EndpointFeed | undefined;
 
   constructor(opts: SensorOptions) {
     this.sinks = opts.sinks ?? [];
     this.alertSinks = this.sinks.some((s) => s.alerts);
     this.flowSinks = this.sinks.some((s) => s.flows);
     this.deliveryTimeoutMs = opts.deliveryTimeoutMs ?? DEFAULT_DELIVERY_TIMEOUT_MS;
+    this.endpoint = opts.endpoint;
     this.engine = new DetectionEngine(opts.config);
     const writer = (target: string | undefined, what: string) =>
       (target === undefined ? null : new NdjsonWriter(target, what, opts.rotate));
@@ -80,8 +88,9 @@ export class Sensor {
   private onRecord(r: FlowRecord): void {
     if (r.final) this.flowsEnded++;
     if (this.alertWriter !== null || this.alertSinks) {
-      for (const v of this.engine.evaluate(r)) {
-        const doc = alertDocument(r, v);
+      const m = this.endpoint?.match(r);
+      for (const v of this.engine.evaluate(r, m)) {
+        const doc = alertDocument(r, v, m);
         this.alertWriter?.write(doc);
         if (this.alertSinks) this.toSinks(doc, 'alert');
       }
@@ -117,6 +126,7 @@ export class Sensor {
 
   async finish(): Promise<SensorSummary> {
     const stats = await this.pipeline.finish();
+    await this.endpoint?.close();
     // Close every writer even when one fails, then report the first failure.
     const closing = await Promise.allSettled([this.alertWriter?.close(),
       this.flowWriter?.close(), this.fingerprintWriter?.close(),
@@ -132,6 +142,9 @@ export class Sensor {
       alertsFolded: this.engine.folded,
       alertUpdates: this.engine.alertUpdates,
       delivery,
+      ...(this.endpoint === undefined ? {} : {
+        endpoint: this.endpoint.summary(), suppressedByRule: this.engine.suppressedByRule,
+      }),
     };
   }
 }
@@ -158,6 +171,7 @@ export function summaryLine(s: SensorSummary, elapsedSec: number): string {
   const delivery = Object.entries(s.delivery).map(([name, d]) => `; ${name}: ${d.sent} sent, ` +
     `${d.retried} retried, ${d.spooled} spooled, ${d.dropped} dropped`).join('');
   return `tunnelhound: ${s.packets} packets, ${s.bytes} bytes, ${s.flows} flows, ` +
-    `${s.alerts} alerts (${s.alertsFolded} repeats folded), ${skippedText}, ${evicted} evicted${dry}, ` +
-    `${elapsedSec.toFixed(2)} s, ${pps} packets/s${delivery}`;
+    `${s.alerts} alerts (${s.alertsFolded} repeats folded), ${skippedText}, ` +
+    `${evicted} evicted${dry}, ${elapsedSec.toFixed(2)} s, ${pps} packets/s${delivery}` +
+    (s.endpoint === undefined ? '' : endpointSummaryText(s.endpoint));
 }

@@ -11,6 +11,7 @@ import { Signal } from '../signals/signal';
 import { buildVerdict, Verdict } from '../analytics/verdict';
 import { RepeatFolder } from '../analytics/suppress';
 import { AnalyticId, Detection } from './detection';
+import { adjustForEndpoint } from './endpoint-adjust';
 
 /** A later report is sent as an update only when the score rose at least this much. */
 export const SCORE_STEP = 10;
@@ -33,8 +34,13 @@ export class DetectionEngine {
   /** First raises per `analytic/detection` of the primary detection. */
   readonly alertsByRule: Record<string, number> = {};
   alertUpdates = 0;
+  /** Detections AllowedTools suppressed, by analytic/detection. */
+  readonly suppressedByRule: Record<string, number> = {};
 
-  constructor(cfg: TunnelhoundConfig) {
+  /** Per live flow, the detections already counted as suppressed (counted once per flow). */
+  private readonly suppressed = new Map<string, Set<string>>();
+
+  constructor(private cfg: TunnelhoundConfig) {
     this.signals = createSignals(cfg);
     this.folder = new RepeatFolder(cfg.TimeWindow, cfg.suppression.perHostPair);
   }
@@ -50,6 +56,7 @@ export class DetectionEngine {
    * that took effect at once. Verdicts already raised for live flows are kept.
    */
   reconfigure(cfg: TunnelhoundConfig): void {
+    this.cfg = cfg;
     this.signals = createSignals(cfg);
     this.folder.reconfigure(cfg.TimeWindow, cfg.suppression.perHostPair);
   }
@@ -61,8 +68,13 @@ export class DetectionEngine {
     let state = this.flows.get(r.flowId);
     const touched = new Set<AnalyticId>();
     for (const s of this.signals) {
-      const d = s.judge(input);
-      if (d === null) continue;
+      const judged = s.judge(input);
+      if (judged === null) continue;
+      const d = endpoint === undefined ? judged : adjustForEndpoint(this.cfg, judged, endpoint);
+      if (d === null) {
+        this.countSuppressed(r, `${judged.analytic}/${judged.detection}`);
+        continue;
+      }
       if (state === undefined) {
         state = new Map();
         this.flows.set(r.flowId, state);
@@ -101,8 +113,22 @@ export class DetectionEngine {
       a.sentDetections = v.detections.length;
       out.push(v);
     }
-    if (r.final) this.flows.delete(r.flowId);
+    if (r.final) {
+      this.flows.delete(r.flowId);
+      this.suppressed.delete(r.flowId);
+    }
     return out;
+  }
+
+  private countSuppressed(r: FlowRecord, key: string): void {
+    let seen = this.suppressed.get(r.flowId);
+    if (seen === undefined) {
+      seen = new Set();
+      this.suppressed.set(r.flowId, seen);
+    }
+    if (seen.has(key)) return;
+    seen.add(key);
+    this.suppressedByRule[key] = (this.suppressedByRule[key] ?? 0) + 1;
   }
 }
 

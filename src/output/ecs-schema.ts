@@ -6,6 +6,10 @@ import {
   ECS_TLS_SCHEMA, EcsTls, TUNNELHOUND_SSH_SCHEMA, TUNNELHOUND_TLS_SCHEMA, TunnelhoundSsh,
   TunnelhoundTls,
 } from './ecs-fingerprints';
+import {
+  ECS_HOST_SCHEMA, ECS_PROCESS_SCHEMA, ECS_USER_SCHEMA, EcsHost, EcsProcess, EcsUser,
+  TUNNELHOUND_ENDPOINT_SCHEMA, TunnelhoundEndpoint,
+} from './ecs-endpoint';
 
 /** One piece of evidence: which signal fired, what was measured, what it was compared with. */
 export interface Evidence {
@@ -71,7 +75,14 @@ export interface EcsDocument {
   };
   /** TLS handshake facts and fingerprints (see ecs-fingerprints.ts). */
   tls?: EcsTls;
+  /** Alerts joined with the endpoint feed: the process that owned the flow (ecs-endpoint.ts). */
+  process?: EcsProcess;
+  /** The host that process runs on, as its agent named it. */
+  host?: EcsHost;
+  user?: EcsUser;
   tunnelhound: {
+    /** How the endpoint event was joined, and the linked local client (alerts only). */
+    endpoint?: TunnelhoundEndpoint;
     tls?: TunnelhoundTls;
     ssh?: TunnelhoundSsh;
     /** Detection name inside the analytic (alerts only). */
@@ -206,9 +217,13 @@ export const ECS_JSON_SCHEMA = {
       },
     },
     tls: ECS_TLS_SCHEMA,
+    process: ECS_PROCESS_SCHEMA,
+    host: ECS_HOST_SCHEMA,
+    user: ECS_USER_SCHEMA,
     tunnelhound: {
       type: 'object', additionalProperties: false, required: ['flow'],
       properties: {
+        endpoint: TUNNELHOUND_ENDPOINT_SCHEMA,
         tls: TUNNELHOUND_TLS_SCHEMA,
         ssh: TUNNELHOUND_SSH_SCHEMA,
         detection: { type: 'string', pattern: '^[a-z_]+$' },

@@ -6,6 +6,8 @@ import { PROTO, PROTO_NAMES } from '../protocols/identify';
 import { Verdict } from '../analytics/verdict';
 import { ecsFingerprints } from './ecs-fingerprints';
 import { EcsDocument } from './ecs-schema';
+import { EndpointMatch } from '../endpoint/event';
+import { ecsEndpointFields } from './ecs-endpoint';
 
 /** IANA protocol numbers to the ECS `network.transport` names. */
 const TRANSPORT_NAMES: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'ipv6-icmp' };
@@ -112,7 +114,7 @@ export function flowDocument(r: FlowRecord): EcsDocument {
  * The alert for a verdict. Its id depends on the flow and the analytic only, so an update of
  * a long flow's verdict replaces the earlier document in a SIEM that keys on event.id.
  */
-export function alertDocument(r: FlowRecord, v: Verdict): EcsDocument {
+export function alertDocument(r: FlowRecord, v: Verdict, m?: EndpointMatch): EcsDocument {
   const d = v.primary;
   const doc = base(r, 'alert', stableId('alert', flowIdentity(r), v.analytic));
   doc.event.severity = SEVERITY[v.severity];
@@ -137,5 +139,12 @@ export function alertDocument(r: FlowRecord, v: Verdict): EcsDocument {
   doc.tunnelhound.score = v.score;
   doc.tunnelhound.alert_update = v.update;
   doc.tunnelhound.evidence = v.detections.flatMap((o) => o.evidence);
+  if (m !== undefined) {
+    const f = ecsEndpointFields(m);
+    doc.process = f.process;
+    doc.host = f.host;
+    if (f.user !== undefined) doc.user = f.user;
+    doc.tunnelhound.endpoint = f.endpoint;
+  }
   return doc;
 }

@@ -1,6 +1,7 @@
 // Every built-in endpoint reader registers itself on import; import this module (not
 // ./reader) to get them all. One line per format.
 
+import './auditd';
 import './ecs';
 import './esxi';
 import './eslogger';

@@ -1,0 +1,111 @@
+// Text in, endpoint events out, shared by every source (file, follow, listener): splits bytes
+// into lines with a length cap, picks the reader from the first lines (or the format given),
+// counts what could not be used. A line that no reader claims before the format is known is
+// malformed, never fatal; so is any line over the cap.
+
+import { EndpointEvent } from './event';
+import { createReader, detectFormat, EndpointReader } from './readers';
+import { DETECT_LINES } from './readers/reader';
+
+/** Longest line accepted (a Sysmon event rendered on one line is a few KB). */
+export const MAX_LINE_BYTES = 64 * 1024;
+
+export interface FeedCounts {
+  events: number;
+  /** Lines no reader could use, plus the readers' own malformed counts. */
+  malformed: number;
+  format: string | null;
+}
+
+export type MalformedHook = (lineNo: number, why: string) => void;
+
+export class LineFeed {
+  private reader: EndpointReader | null = null;
+  private rest = '';
+  private skipping = false;
+  private lineNo = 0;
+  private rejected = 0;
+  private events = 0;
+  private readonly early: string[] = [];
+
+  constructor(private readonly emit: (e: EndpointEvent) => void,
+    private readonly onMalformed: MalformedHook = () => {}, format?: string) {
+    if (format !== undefined) this.reader = createReader(format);
+  }
+
+  get counts(): FeedCounts {
+    return {
+      events: this.events,
+      malformed: this.rejected + (this.reader?.malformed ?? 0),
+      format: this.reader?.format ?? null,
+    };
+  }
+
+  /** A chunk of text (any split: lines may span chunks). */
+  write(chunk: string): void {
+    let text = this.rest + chunk;
+    let nl = text.indexOf('\n');
+    while (nl >= 0) {
+      let line = text.slice(0, nl);
+      if (line.endsWith('\r')) line = line.slice(0, -1);
+      text = text.slice(nl + 1);
+      if (this.skipping) this.skipping = false; // the tail of an over-long line
+      else this.line(line);
+      nl = text.indexOf('\n');
+    }
+    if (text.length > MAX_LINE_BYTES) {
+      this.lineNo++;
+      this.rejected++;
+      this.onMalformed(this.lineNo, `line longer than ${MAX_LINE_BYTES} characters`);
+      this.skipping = true;
+      text = '';
+    }
+    this.rest = text;
+  }
+
+  /** End of the input: the last line without newline, then what the reader still holds. */
+  end(): void {
+    if (this.rest !== '' && !this.skipping) this.line(this.rest);
+    this.rest = '';
+    if (this.reader === null && this.early.length > 0) this.detect();
+    if (this.reader !== null) for (const e of this.reader.end()) this.out(e);
+  }
+
+  private line(line: string): void {
+    this.lineNo++;
+    if (this.reader !== null) {
+      for (const e of this.reader.push(line, this.lineNo)) this.out(e);
+      return;
+    }
+    if (line.trim() === '') return;
+    this.early.push(line);
+    if (this.early.length >= DETECT_LINES || detectFormat([line]) !== null) this.detect();
+  }
+
+  /** Pick the reader from the lines held; lines before the first claimed one are malformed. */
+  private detect(): void {
+    const lines = this.early.splice(0);
+    const firstNo = this.lineNo - lines.length + 1;
+    const fmt = detectFormat(lines);
+    // Garbage before the first line a reader claims on its own is skipped; a format known
+    // only from several lines together (XML) starts at the first line.
+    let start = lines.length;
+    if (fmt !== null) {
+      this.reader = createReader(fmt);
+      start = Math.max(0, lines.findIndex((l) => detectFormat([l]) !== null));
+    }
+    for (let i = 0; i < start; i++) {
+      this.rejected++;
+      this.onMalformed(firstNo + i, 'no endpoint format recognises this line');
+    }
+    if (this.reader === null) return;
+    for (let i = start; i < lines.length; i++) {
+      for (const e of this.reader.push(lines[i], firstNo + i)) this.out(e);
+    }
+  }
+
+  private out(e: EndpointEvent): void {
+    this.events++;
+    this.emit(e);
+  }
+}
