@@ -7,6 +7,7 @@ import { RotateOptions } from '../output/ndjson-writer';
 import { Logger } from './log';
 import { abandonSinks, Sensor, SensorSummary, SinkRoute, summaryLine } from './sensor';
 import { READ_BUFFER_BYTES } from './replay';
+import { EndpointFeed } from '../endpoint/feed';
 
 /** How often flow timeouts advance on a quiet link and capture statistics are refreshed. */
 const TICK_MS = 1000;
@@ -27,6 +28,7 @@ export interface LiveOptions {
   rotate?: RotateOptions;
   bpf?: string;
   log: Logger;
+  endpoint?: EndpointFeed;
 }
 
 export interface LiveSummary extends SensorSummary {
@@ -43,6 +45,7 @@ export async function live(opts: LiveOptions): Promise<LiveSummary> {
     if (opts.bpf !== undefined) h.setFilter(opts.bpf);
   } catch (err) {
     await abandonSinks(opts.sinks);
+    await opts.endpoint?.close();
     throw err;
   }
   const link = h.datalink();
@@ -50,6 +53,7 @@ export async function live(opts: LiveOptions): Promise<LiveSummary> {
   const sensor = new Sensor({
     config: opts.config, workers: opts.workers, alerts: opts.alerts, flows: opts.flows,
     sinks: opts.sinks, deliveryTimeoutMs: opts.deliveryTimeoutMs, rotate: opts.rotate,
+    endpoint: opts.endpoint,
   });
   let stopping = false;
   const stop = (sig: string) => {
@@ -89,6 +93,7 @@ export async function live(opts: LiveOptions): Promise<LiveSummary> {
     // Workers would keep the process alive after a failure (an output that broke).
     await sensor.pipeline.destroy();
     await abandonSinks(opts.sinks);
+    await opts.endpoint?.close();
     throw err;
   } finally {
     clearInterval(tick);

@@ -12,6 +12,10 @@ import { live } from './live';
 import { makeLogger } from './log';
 import { replay } from './replay';
 import { addSinkOptions, buildSinks } from './sink-options';
+import { addEndpointOptions, buildEndpointFeed, EndpointCliOptions } from './endpoint-options';
+import { abandonSinks, SinkRoute } from './sensor';
+import { TunnelhoundConfig } from '../config/defaults';
+import { Logger } from './log';
 
 // package.json sits outside the compiled tree, so it is read at run time, not imported.
 const VERSION: string = require(path.join(__dirname, '../../../package.json')).version;
@@ -71,6 +75,20 @@ function checkDistinctOutputs(o: { alerts?: string; flows?: string }): void {
   }
 }
 
+/** The endpoint feed first (a listener binds a port): a failure releases the sinks built. */
+async function withEndpoint<T>(o: EndpointCliOptions, config: TunnelhoundConfig, log: Logger,
+  sinks: SinkRoute[] | undefined,
+  run: (endpoint: Awaited<ReturnType<typeof buildEndpointFeed>>) => Promise<T>): Promise<T> {
+  let endpoint;
+  try {
+    endpoint = await buildEndpointFeed(o, config, log);
+  } catch (err) {
+    await abandonSinks(sinks);
+    throw err;
+  }
+  return run(endpoint);
+}
+
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('tunnelhound')
     .description('find protocol tunnels in network traffic (MITRE ATT&CK T1572)')
@@ -79,20 +97,20 @@ export async function main(argv: string[]): Promise<number> {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   let result: Promise<unknown> | null = null;
 
-  addSinkOptions(common(program.command('replay')
+  addEndpointOptions(addSinkOptions(common(program.command('replay')
     .description('replay pcap/pcapng capture files and print alerts')
-    .argument('<capture...>', 'capture files (pcap, nanosecond pcap, pcapng)')))
+    .argument('<capture...>', 'capture files (pcap, nanosecond pcap, pcapng)'))), 'replay')
     .option('--no-progress', 'no progress bar even on a terminal')
     .action((files: string[], o) => {
       checkDistinctOutputs(o);
       const log = makeLogger(o.logLevel);
       const config = loadConfig(o.config);
       const sinks = buildSinks(o);
-      result = replay({
+      result = withEndpoint(o, config, log, sinks, (endpoint) => replay({
         files, config, workers: o.workers, alerts: o.alerts, flows: o.flows, bpf: o.bpf,
         sinks, deliveryTimeoutMs: o.deliveryTimeout * 1000, rotate: rotation(o),
-        progress: o.progress !== false && process.stderr.isTTY === true, log,
-      });
+        progress: o.progress !== false && process.stderr.isTTY === true, log, endpoint,
+      }));
     });
 
   program.command('fingerprints')
@@ -109,8 +127,8 @@ export async function main(argv: string[]): Promise<number> {
       });
     });
 
-  addSinkOptions(common(program.command('live')
-    .description('capture from a live interface until SIGINT/SIGTERM')))
+  addEndpointOptions(addSinkOptions(common(program.command('live')
+    .description('capture from a live interface until SIGINT/SIGTERM'))), 'live')
     .requiredOption('--interface <if>', 'interface to capture on')
     .addOption(new Option('--snaplen <bytes>', 'bytes kept per packet')
       .argParser(intOption('--snaplen', 64, 262144)).default(262144))
@@ -122,12 +140,12 @@ export async function main(argv: string[]): Promise<number> {
       const log = makeLogger(o.logLevel);
       const config = loadConfig(o.config);
       const sinks = buildSinks(o);
-      result = live({
+      result = withEndpoint(o, config, log, sinks, (endpoint) => live({
         sinks, deliveryTimeoutMs: o.deliveryTimeout * 1000, rotate: rotation(o),
         device: o.interface, snaplen: o.snaplen, bufferSize: o.bufferSize,
         promiscuous: o.promiscuous !== false, config, workers: o.workers, alerts: o.alerts,
-        flows: o.flows, bpf: o.bpf, log,
-      });
+        flows: o.flows, bpf: o.bpf, log, endpoint,
+      }));
     });
 
   program.command('endpoint').description('endpoint telemetry tools')

@@ -7,6 +7,7 @@ import { TunnelhoundConfig } from '../config/defaults';
 import { RotateOptions } from '../output/ndjson-writer';
 import { Logger } from './log';
 import { abandonSinks, Sensor, SensorSummary, SinkRoute, summaryLine } from './sensor';
+import { EndpointFeed } from '../endpoint/feed';
 
 /** Bytes read from libpcap per call: big enough that the call cost vanishes per packet. */
 export const READ_BUFFER_BYTES = 1024 * 1024;
@@ -24,6 +25,8 @@ export interface ReplayOptions {
   bpf?: string;
   progress: boolean;
   log: Logger;
+  /** Endpoint events joined with the flows (file source, live sources). */
+  endpoint?: EndpointFeed;
 }
 
 /**
@@ -74,10 +77,11 @@ export async function replay(opts: ReplayOptions): Promise<SensorSummary> {
     sensor = new Sensor({
       config: opts.config, workers: opts.workers, alerts: opts.alerts, flows: opts.flows,
     sinks: opts.sinks, deliveryTimeoutMs: opts.deliveryTimeoutMs, rotate: opts.rotate,
-      fingerprints: opts.fingerprints,
+      fingerprints: opts.fingerprints, endpoint: opts.endpoint,
     });
   } catch (err) {
     for (const h of handles) h.close();
+    await opts.endpoint?.close();
     await abandonSinks(opts.sinks);
     throw err;
   }
@@ -124,6 +128,7 @@ export async function replay(opts: ReplayOptions): Promise<SensorSummary> {
     process.off('SIGHUP', onHup);
     for (const h of handles) h.close();
     await sensor.pipeline.destroy();
+    await opts.endpoint?.close();
     await abandonSinks(opts.sinks);
     throw err;
   }
