@@ -33,6 +33,30 @@ export const CONFIG_SCHEMA = {
       },
     },
     DataAsymmetryThreshold: { type: 'number', minimum: 1 },
+    // gap: the endpoint tunables in their minimal form until the config issue's schema
+    // (zod, src/config/schema.ts) replaces this one.
+    AllowedTools: {
+      type: 'array', maxItems: 10_000,
+      items: {
+        type: 'object', additionalProperties: false, required: ['action'],
+        anyOf: [{ required: ['executable'] }, { required: ['name'] }, { required: ['sha256'] },
+          { required: ['user'] }],
+        properties: {
+          executable: { type: 'string', minLength: 1 }, name: { type: 'string', minLength: 1 },
+          sha256: { type: 'string', pattern: '^[0-9A-Fa-f]{64}$' },
+          user: { type: 'string', minLength: 1 }, action: { enum: ['suppress', 'lower'] },
+        },
+      },
+    },
+    ForwardingFlags: {
+      type: 'object',
+      additionalProperties: { type: 'array', items: { type: 'string', minLength: 1 } },
+    },
+    TimeWindow: { type: 'number', exclusiveMinimum: 0, maximum: 86_400 },
+    endpoint: {
+      type: 'object', additionalProperties: false,
+      properties: { clockSkewSec: { type: 'number', minimum: 0, maximum: 3600 } },
+    },
     PayloadEntropyThreshold: { type: 'number', exclusiveMinimum: 0, maximum: 8 },
     ProtocolBaseline: {
       type: 'object',

@@ -86,23 +86,28 @@ function sshFlags(argv: string[], wanted: Set<string>): string[] {
 function genericFlags(argv: string[], flags: string[]): string[] {
   const found: string[] = [];
   const lower = argv.map((a) => a.toLowerCase());
+  let wordsFound = false;
   for (const flag of flags) {
     const f = flag.toLowerCase();
-    if (/^-[a-z]$/.test(f)) {
-      for (let i = 1; i < lower.length; i++) {
-        const a = lower[i];
-        if (a === f) found.push(`${flag} ${argv[i + 1] ?? ''}`.trim());
-        else if (a.startsWith(f) && !/[a-z]/.test(a[2])) found.push(`${flag} ${argv[i].slice(2)}`);
+    if (/^-[A-Za-z]$/.test(flag)) {
+      // Option letters keep their case: plink's -l is the user name, -L a forward.
+      for (let i = 1; i < argv.length; i++) {
+        const a = argv[i];
+        if (a === flag) found.push(`${flag} ${argv[i + 1] ?? ''}`.trim());
+        else if (a.startsWith(flag) && !/[A-Za-z]/.test(a[2])) {
+          found.push(`${flag} ${a.slice(2)}`);
+        }
       }
       continue;
     }
     const words = f.split(/\s+/);
     if (words.length > 1) {
       // netsh resolves each word by unique prefix: `i p a v` is `interface portproxy add v4tov4`.
-      for (let i = 1; i + words.length <= lower.length; i++) {
+      // One context named is enough: `interface portproxy` and `i p a` both cover `i p a v`.
+      for (let i = 1; i + words.length <= lower.length && !wordsFound; i++) {
         if (words.every((w, k) => w.startsWith(lower[i + k]) && lower[i + k] !== '')) {
           found.push(argv.slice(i, i + words.length).join(' '));
-          break;
+          wordsFound = true;
         }
       }
       continue;

@@ -5,8 +5,13 @@
 // Values are either "quoted" (printable, taken as is), hex (the kernel's encoding of any
 // untrusted string holding a space, quote, control or non-ASCII byte), or bare words.
 
-/** The record header; serial is unique per event within one boot. */
-const HEADER = /^(?:node=(\S+) )?type=([A-Z0-9_]+) msg=audit\((\d{1,12})\.(\d{1,6}):(\d{1,20})\):\s?/;
+/**
+ * The record header; serial is unique per event within one boot. auditd's own DAEMON_*
+ * records omit the colon after the closing parenthesis. `type=UNKNOWN[1329] msg=?` (a type
+ * the writer could not name) does not match: counted as malformed.
+ */
+const HEADER =
+  /^(?:node=(\S+) )?type=([A-Z0-9_]+) msg=audit\((\d{1,12})\.(\d{1,6}):(\d{1,20})\):?\s?/;
 
 /** A record line longer than this is not something auditd writes (MAX_AUDIT_MESSAGE_LENGTH). */
 export const MAX_RECORD_CHARS = 16 * 1024;

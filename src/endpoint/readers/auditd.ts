@@ -100,13 +100,18 @@ export class AuditdReader implements EndpointReader {
     const out: EndpointEvent[] = [];
     // Close what is older than the timeout, in arrival order (Map keeps insertion order).
     for (const [key, p] of this.pending) {
-      if (rec.ts - p.ts <= EVENT_TIMEOUT_SEC && this.pending.size < MAX_PENDING_EVENTS) break;
+      if (rec.ts - p.ts <= EVENT_TIMEOUT_SEC) break;
       this.pending.delete(key);
       this.close(p, out);
     }
     let p = this.pending.get(rec.key);
     if (p === undefined) {
       if (rec.type === 'EOE') return out;
+      if (this.pending.size >= MAX_PENDING_EVENTS) {
+        const [oldest, q] = this.pending.entries().next().value!;
+        this.pending.delete(oldest);
+        this.close(q, out);
+      }
       p = { ts: rec.ts, line: lineNo, node: rec.node };
       this.pending.set(rec.key, p);
     }
