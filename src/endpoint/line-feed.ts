@@ -26,7 +26,7 @@ export class LineFeed {
   private lineNo = 0;
   private rejected = 0;
   private events = 0;
-  private readonly early: string[] = [];
+  private readonly early: Array<{ text: string; no: number }> = [];
 
   constructor(private readonly emit: (e: EndpointEvent) => void,
     private readonly onMalformed: MalformedHook = () => {}, format?: string) {
@@ -78,14 +78,14 @@ export class LineFeed {
       return;
     }
     if (line.trim() === '') return;
-    this.early.push(line);
+    this.early.push({ text: line, no: this.lineNo });
     if (this.early.length >= DETECT_LINES || detectFormat([line]) !== null) this.detect();
   }
 
   /** Pick the reader from the lines held; lines before the first claimed one are malformed. */
   private detect(): void {
-    const lines = this.early.splice(0);
-    const firstNo = this.lineNo - lines.length + 1;
+    const held = this.early.splice(0);
+    const lines = held.map((h) => h.text);
     const fmt = detectFormat(lines);
     // Garbage before the first line a reader claims on its own is skipped; a format known
     // only from several lines together (XML) starts at the first line.
@@ -96,11 +96,11 @@ export class LineFeed {
     }
     for (let i = 0; i < start; i++) {
       this.rejected++;
-      this.onMalformed(firstNo + i, 'no endpoint format recognises this line');
+      this.onMalformed(held[i].no, 'no endpoint format recognises this line');
     }
     if (this.reader === null) return;
-    for (let i = start; i < lines.length; i++) {
-      for (const e of this.reader.push(lines[i], firstNo + i)) this.out(e);
+    for (let i = start; i < held.length; i++) {
+      for (const e of this.reader.push(held[i].text, held[i].no)) this.out(e);
     }
   }
 

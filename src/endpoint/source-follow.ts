@@ -4,6 +4,8 @@
 // and the new file is opened from its start; a size below the read position means the file
 // was truncated in place (copytruncate), so reading restarts at 0. Each poll reads a bounded
 // number of bytes, so a burst of log never stalls the event loop.
+// gap: a truncation followed, before the next poll, by writes past the old position looks
+// like growth (tail -F has the same blind spot); the lines before the position are missed.
 
 import fs from 'node:fs';
 import { Logger } from '../cli/log';
