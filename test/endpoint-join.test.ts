@@ -5,6 +5,7 @@ import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
 import Ajv from 'ajv';
+import { buildVerdict } from '../src/analytics/verdict';
 import { DEFAULT_CONFIG } from '../src/config/defaults';
 import { configFrom } from '../src/config/load';
 import { adjustForEndpoint } from '../src/detect/endpoint-adjust';
@@ -28,7 +29,7 @@ function rec(over: Partial<FlowRecord>): FlowRecord {
     flowId: 'f1', reportSeq: 0, final: true, reason: 'closed',
     clientIp: '10.77.0.1', clientPort: 40000, serverIp: '10.77.0.2', serverPort: 443,
     ipProto: 6, vlan: -1, firstTs: 1000, lastTs: 1010,
-    packets: [10, 10], bytes: [2000, 3000], payloadBytes: [1000, 2000], history: 'ShADadFf',
+    packets: [10, 10], bytes: [20000, 30000], payloadBytes: [10000, 20000], history: 'ShADadFf',
     protoByDir: [PROTO.SSH, PROTO.SSH], identifiedAt: [1, 1], entropy: [-1, -1],
     entropySample: [0, 0], head: ['', ''],
     ...over,
@@ -178,7 +179,7 @@ t.test('a match changes the detection and fills the alert', async (t) => {
   const fe = up.evidence.find((x) => x.signal === 'forwarding_flags')!;
   t.equal(fe.config_key, 'ForwardingFlags');
   t.equal(fe.value, '-R 13389:127.0.0.1:3389');
-  const doc = alertDocument(r, up, m);
+  const doc = alertDocument(r, buildVerdict(up.analytic, [up], 0), m);
   t.ok(validate(doc), JSON.stringify(validate.errors));
   t.equal(doc.process?.name, 'ssh');
   t.equal(doc.user?.name, 'root');
@@ -213,7 +214,7 @@ t.test('Sysmon plink sample: exact join on a synthetic flow with its 5-tuple', a
   t.equal(m?.client, undefined, 'the -R listener is on the SSH server, not seen here');
   const d = adjustForEndpoint(DEFAULT_CONFIG, protocolPortMismatch(DEFAULT_CONFIG, r)!, m!)!;
   t.equal(d.analytic, 'AN1483', 'windows owner');
-  const doc = alertDocument(r, d, m);
+  const doc = alertDocument(r, buildVerdict(d.analytic, [d], 0), m);
   t.ok(validate(doc), JSON.stringify(validate.errors));
   t.equal(doc.host?.name, 'PC01.example.corp');
   t.same(doc.user, { name: 'IEUser', domain: 'PC01' });
