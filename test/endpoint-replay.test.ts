@@ -43,7 +43,8 @@ for (const c of CASES) {
     t.equal(a?.event.severity, 73, 'raised to high');
     t.equal(a?.tunnelhound.endpoint.client?.process.name, c.client, 'loopback leg linked');
     t.match(a?.tunnelhound.endpoint.client?.process.command_line, c.clientArg);
-    t.match(r.stderr, /endpoint: \d+ events, 0 malformed, 1 flows matched \(0 exact, 1 remote_only\), 1 local clients linked/);
+    t.match(r.stderr, new RegExp('endpoint: \\d+ events, 0 malformed, 1 flows matched ' +
+      '\\(0 exact, 1 remote_only\\), 1 local clients linked'));
 
     const plain = await runCli(['replay', '--workers', '0', pcap]);
     const p = parseNdjson(plain.stdout).find((x) => x.tunnelhound.detection === c.detection);
@@ -76,4 +77,12 @@ t.test('endpoint options: clear errors', async (t) => {
   const j = await runCli(['replay', '--workers', '0', pcap, '--endpoint', junk]);
   t.equal(j.code, 0, 'malformed input is never fatal');
   t.match(j.stderr, /endpoint: 0 events, 2 malformed, 0 flows matched/);
+  // live checks its endpoint options before it opens the interface.
+  const live = (...args: string[]) => runCli(['live', '--interface', 'th-no-such-if', ...args]);
+  const hp = await live('--endpoint-listen', '127.0.0.1');
+  t.equal(hp.code, 2);
+  t.match(hp.stderr, /--endpoint-listen 127\.0\.0\.1: expected HOST:PORT/);
+  const key = await live('--endpoint-listen', '127.0.0.1:0', '--endpoint-tls-cert', pcap);
+  t.equal(key.code, 2);
+  t.match(key.stderr, /--endpoint-tls-cert and --endpoint-tls-key go together/);
 });

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import net from 'node:net';
 import tls from 'node:tls';
 import { DEFAULT_CONFIG } from '../src/config/defaults';
 import { EndpointJoin } from '../src/endpoint/join';
@@ -80,6 +81,26 @@ t.test('follow: appended lines, rotation, truncation', async (t) => {
   src.close();
   t.equal(join.stats.socketEvents, 4);
   t.equal(join.match(flow(1004))?.owner.process.pid, 5, 'the newest fits best');
+});
+
+t.test('listener: plain TCP, one stream per connection', async (t) => {
+  const join = new EndpointJoin(DEFAULT_CONFIG);
+  const src = await EndpointListenSource.start(join, log, { host: '127.0.0.1', port: 0 });
+  t.teardown(() => src.close());
+  await new Promise<void>((resolve) => {
+    const s = net.connect(src.address().port, '127.0.0.1', () => {
+      s.write(connect(1000, 1, 5).slice(0, 40)); // a line split across TCP segments
+      setTimeout(() => s.end(connect(1000, 1, 5).slice(40)), 20);
+    });
+    s.on('close', () => resolve());
+    s.resume();
+  });
+  for (let i = 0; i < 200 && src.closedConnections.length === 0; i++) {
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  t.same(src.closedConnections.map((c) => [c.events, c.malformed, c.format]),
+    [[1, 0, 'auditd']]);
+  t.equal(src.counts.events, 1);
 });
 
 function openssl(...args: string[]): void {
