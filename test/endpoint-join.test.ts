@@ -179,8 +179,11 @@ t.test('a match changes the detection and fills the alert', async (t) => {
   const fe = up.evidence.find((x) => x.signal === 'forwarding_flags')!;
   t.equal(fe.config_key, 'ForwardingFlags');
   t.equal(fe.value, '-R 13389:127.0.0.1:3389');
-  const doc = alertDocument(r, buildVerdict(up.analytic, [up], 0), m);
+  const other = adjustForEndpoint(DEFAULT_CONFIG, { ...d, detection: 'another', score: 10 }, m)!;
+  const doc = alertDocument(r, buildVerdict(up.analytic, [up, other], 0), m);
   t.ok(validate(doc), JSON.stringify(validate.errors));
+  t.equal(doc.tunnelhound.evidence?.filter((e) => e.signal === 'forwarding_flags').length, 1,
+    'the endpoint evidence once per alert, not once per detection');
   t.equal(doc.process?.name, 'ssh');
   t.equal(doc.user?.name, 'root');
   t.equal(doc.tunnelhound.endpoint?.strength, 'remote_only');

@@ -138,7 +138,15 @@ export function alertDocument(r: FlowRecord, v: Verdict, m?: EndpointMatch): Ecs
   doc.tunnelhound.severity_label = v.severity;
   doc.tunnelhound.score = v.score;
   doc.tunnelhound.alert_update = v.update;
-  doc.tunnelhound.evidence = v.detections.flatMap((o) => o.evidence);
+  // The endpoint's evidence (forwarding_flags, allowed_tool) joins every detection of the
+  // flow; the alert lists each piece once.
+  const seen = new Set<string>();
+  doc.tunnelhound.evidence = v.detections.flatMap((o) => o.evidence).filter((e) => {
+    const key = `${e.signal}|${e.value}|${e.detail}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
   if (m !== undefined) {
     const f = ecsEndpointFields(m);
     doc.process = f.process;
