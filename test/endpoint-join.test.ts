@@ -66,6 +66,7 @@ t.test('ForwardingFlags on argv', async (t) => {
     command_line: 'PLINK.EXE h -P 80 -R 127.0.0.3:4444:127.0.0.2:3389 -pw x' }),
   ['-R 127.0.0.3:4444:127.0.0.2:3389'], 'plink.exe case-insensitively');
   t.same(f('plink h -Lx'), [], '-Lx is not -L');
+  t.same(f('plink h -L8080:h:80'), ['-L 8080:h:80'], 'plink attached value');
   t.same(f('plink h -l user -D 1080'), ['-D 1080'], 'plink -l (user) is not -L');
   t.same(f('netsh interface portproxy add v4tov4 listenport=4444 connectaddress=x'),
     ['interface portproxy'], 'netsh');
@@ -127,6 +128,26 @@ t.test('join strengths, window, skew, transport, host', async (t) => {
   t.equal(h.match(rec({})), undefined, 'agent on another host');
 });
 
+t.test('sshd: flags from its settings, never from its argv; pid reuse', async (t) => {
+  const j = new EndpointJoin(DEFAULT_CONFIG);
+  j.add(ev({ action: 'config', setting: { key: 'AllowTcpForwarding', value: 'yes' },
+    destination: undefined }));
+  j.add(ev({ action: 'config', setting: { key: 'PermitRootLogin', value: 'yes' },
+    destination: undefined }));
+  j.add(ev({ action: 'config', destination: undefined }));
+  j.add(ev({ action: 'accept', process: { pid: 8, name: 'sshd', args: ['sshd', '-D', '-R'] },
+    destination: { ip: '10.77.0.1', port: 40000 } }));
+  const m = j.match(rec({}));
+  t.equal(m?.owner.process.name, 'sshd');
+  t.same(m?.forwardingFlags, ['AllowTcpForwarding yes']);
+  const p = new EndpointJoin(DEFAULT_CONFIG);
+  p.add(ev({ ts: 999, action: 'exec', process: { pid: 10, name: 'bash',
+    command_line: 'bash -c x' }, destination: undefined }));
+  p.add(ev({ process: { pid: 10, name: 'ssh', command_line: 'ssh -D 1080 h' } }));
+  t.equal(p.match(rec({}))?.owner.process.command_line, 'ssh -D 1080 h',
+    'an exec of another program under the same pid is not this process');
+});
+
 t.test('loopback leg links the local client through the listening process', async (t) => {
   const j = new EndpointJoin(DEFAULT_CONFIG);
   // sshd accepts the carrier, its child binds the -R port, a local client connects to it.
@@ -156,6 +177,12 @@ t.test('bounds: age by the packet clock, hard cap, cache per live flow', async (
   t.equal(j.stats.evicted, 0);
   j.advance(1000 + horizon + 1);
   t.equal(j.stats.evicted, 1, 'gone once no flow can reach it');
+  const many = new EndpointJoin(DEFAULT_CONFIG);
+  for (let i = 0; i < 5000; i++) many.add(ev({ ts: 1000 + i * 1e-3 }));
+  many.add(ev({ action: 'listen', source: { ip: '127.0.0.1', port: 8080 }, ts: 1001 }));
+  many.advance(1010 + horizon);
+  t.equal(many.stats.evicted, 5001, 'socket and listen events alike');
+  t.equal(many.match(rec({ firstTs: 1009 + horizon, lastTs: 1010 + horizon })), undefined);
   const c = new EndpointJoin(DEFAULT_CONFIG);
   for (let i = 0; i < MAX_SOCKET_EVENTS + 5; i++) c.add(ev({ ts: 1000 + i * 1e-6 }));
   t.equal(c.stats.evicted, 5, 'cap');

@@ -58,6 +58,25 @@ t.test('line feed: garbage, over-long lines and lines split across chunks', asyn
   t.equal(f.counts.format, 'auditd');
 });
 
+t.test('follow: a log that appears later is read from its start', async (t) => {
+  const file = path.join(tmp, 'later.log');
+  const join = new EndpointJoin(DEFAULT_CONFIG);
+  const src = new EndpointFollowSource(file, join, log, { pollMs: 60_000 });
+  src.poll();
+  t.equal(src.counts.events, 0);
+  fs.writeFileSync(file, connect(1000, 1, 1));
+  src.poll();
+  t.equal(src.counts.events, 1);
+  fs.renameSync(file, `${file}.1`); // rotated, the new file not there yet
+  fs.appendFileSync(`${file}.1`, connect(1001, 2, 2));
+  src.poll();
+  t.equal(src.counts.events, 2, 'the renamed file is read to its end');
+  fs.writeFileSync(file, connect(1002, 3, 3));
+  src.poll();
+  t.equal(src.counts.events, 3);
+  src.close();
+});
+
 t.test('follow: appended lines, rotation, truncation', async (t) => {
   const file = path.join(tmp, 'audit.log');
   fs.writeFileSync(file, connect(1000, 1, 1)); // before start: not replayed (tail -F)
