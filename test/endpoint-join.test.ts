@@ -20,7 +20,7 @@ import { alertDocument } from '../src/output/ecs';
 import { ECS_JSON_SCHEMA } from '../src/output/ecs-schema';
 import { PROTO } from '../src/protocols/identify';
 import { REPO } from './helpers/cli';
-import { sysmonEvents } from './helpers/sysmon-min';
+import { parseEndpointText } from '../src/endpoint/readers';
 
 const validate = new Ajv({ allErrors: true, strict: false }).compile(ECS_JSON_SCHEMA);
 
@@ -228,7 +228,9 @@ t.test('a match changes the detection and fills the alert', async (t) => {
 t.test('Sysmon plink sample: exact join on a synthetic flow with its 5-tuple', async (t) => {
   const xml = fs.readFileSync(path.resolve(REPO,
     '../shared/corpus/endpoint/windows/sysmon-xml/eas_DE_sysmon-3-rdp-tun.xml'), 'utf8');
-  const events = sysmonEvents(xml);
+  const parsed = parseEndpointText(xml);
+  t.equal(parsed.format, 'sysmon-xml', 'read by the Sysmon XML reader');
+  const events = parsed.events;
   const j = new EndpointJoin(DEFAULT_CONFIG);
   for (const e of events) j.add(e);
   const t0 = Date.parse('2019-02-16T10:02:21.995Z') / 1000;

@@ -86,13 +86,16 @@ export class LineFeed {
   private detect(): void {
     const held = this.early.splice(0);
     const lines = held.map((h) => h.text);
-    const fmt = detectFormat(lines);
-    // Garbage before the first line a reader claims on its own is skipped; a format known
-    // only from several lines together (XML) starts at the first line.
+    // Garbage before the first line a reader claims on its own is skipped and kept out of
+    // the detection; a format known only from several lines together (XML) starts at the
+    // first line.
+    const claimed = lines.findIndex((l) => detectFormat([l]) !== null);
+    const fmt = claimed >= 0 ? detectFormat(lines.slice(claimed)) ??
+      detectFormat([lines[claimed]]) : detectFormat(lines);
     let start = lines.length;
     if (fmt !== null) {
       this.reader = createReader(fmt);
-      start = Math.max(0, lines.findIndex((l) => detectFormat([l]) !== null));
+      start = Math.max(0, claimed);
     }
     for (let i = 0; i < start; i++) {
       this.rejected++;
