@@ -63,12 +63,14 @@ t.test('bad options: exit 2', async (t) => {
 });
 
 t.test('a good config changes the verdict', async (t) => {
-  // SSH on 22 for 5 s is benign by default; with the duration and volume floors lowered
-  // and asymmetry 1 every SSH flow qualifies, which proves the file is read and applied.
+  // SSH on 22 for 5 s is benign by default; with the duration and volume floors lowered,
+  // asymmetry 1 and the session-shape rule (which spares interactive sessions) off, every
+  // SSH flow qualifies, which proves the file is read and applied.
   const cfg = path.join(tmp, 'low.json');
   fs.writeFileSync(cfg, JSON.stringify({
     DataAsymmetryThreshold: 1,
-    rules: { sshAsymmetry: { minDurationSec: 1, minPayloadBytes: 100 } },
+    rules: { sshAsymmetry: { minDurationSec: 1, minPayloadBytes: 100 },
+      sshSessionShape: { enabled: false } },
   }));
   const r = await runCli(['replay', '--config', cfg, good]);
   t.equal(r.code, 0, r.stderr);
