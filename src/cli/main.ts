@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_CONFIG } from '../config/defaults';
 import { ConfigError, loadConfig } from '../config/load';
+import { configCheck, configDefaults } from './config-cmd';
 import { endpointParse } from './endpoint-parse';
 import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, UsageError } from './errors';
 import { live } from './live';
@@ -43,7 +44,7 @@ function common(cmd: Command): Command {
   return cmd
     .option('--alerts <file>', 'where alerts go (NDJSON, "-" = standard output)', '-')
     .option('--flows <file>', 'also write flow records (NDJSON) to this file')
-    .option('--config <file>', 'config file (JSON) with tunables over the defaults')
+    .option('--config <file>', 'config file (YAML or JSON) with tunables over the defaults')
     .option('--bpf <expr>', 'BPF filter applied by libpcap')
     .addOption(new Option('--workers <n>', 'shard worker threads (0 = inline)')
       .argParser(intOption('--workers', 0, 256)).default(defaultWorkers()))
@@ -141,13 +142,34 @@ export async function main(argv: string[]): Promise<number> {
         log: makeLogger(o.logLevel) });
     });
 
+  const config = program.command('config')
+    .description('check a config file, or print the documented defaults');
+  config.command('check')
+    .description('validate a config file (exit 0 valid, 2 with every problem listed)')
+    .argument('<file>', 'YAML or JSON config file, "-" = standard input')
+    .action((file: string) => {
+      process.stdout.write(`${configCheck(file)}\n`);
+      result = Promise.resolve();
+    });
+  config.command('defaults')
+    .description('print the full default config as YAML, each key with its documentation')
+    .action(() => {
+      process.stdout.write(configDefaults());
+      result = Promise.resolve();
+    });
+
   try {
     program.parse(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
       return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
-    if (err instanceof ConfigError || err instanceof UsageError ||
+    if (err instanceof ConfigError) {
+      // One line per problem, so a file with several mistakes is fixed in one round.
+      for (const p of err.problems) process.stderr.write(`tunnelhound: ${p}\n`);
+      return EXIT_USAGE;
+    }
+    if (err instanceof UsageError ||
       /^ERR_SINK_/.test(String((err as { code?: string }).code))) {
       process.stderr.write(`tunnelhound: ${(err as Error).message}\n`);
       return EXIT_USAGE;
