@@ -128,6 +128,8 @@ export async function main(argv: string[]): Promise<number> {
         device: o.interface, snaplen: o.snaplen, bufferSize: o.bufferSize,
         promiscuous: o.promiscuous !== false, config, workers: o.workers, alerts: o.alerts,
         flows: o.flows, bpf: o.bpf, log,
+        // Standard input cannot be read twice: such a config is not reloaded.
+        configFile: o.config === '-' ? undefined : o.config,
       });
     });
 
@@ -142,16 +144,16 @@ export async function main(argv: string[]): Promise<number> {
         log: makeLogger(o.logLevel) });
     });
 
-  const config = program.command('config')
+  const configCmd = program.command('config')
     .description('check a config file, or print the documented defaults');
-  config.command('check')
+  configCmd.command('check')
     .description('validate a config file (exit 0 valid, 2 with every problem listed)')
     .argument('<file>', 'YAML or JSON config file, "-" = standard input')
     .action((file: string) => {
       process.stdout.write(`${configCheck(file)}\n`);
       result = Promise.resolve();
     });
-  config.command('defaults')
+  configCmd.command('defaults')
     .description('print the full default config as YAML, each key with its documentation')
     .action(() => {
       process.stdout.write(configDefaults());

@@ -77,12 +77,18 @@ function knownKeys(path: PropertyKey[]): string[] {
   return def.type === 'object' ? Object.keys(def.shape ?? {}) : [];
 }
 
+/** Shorter keys are not offered by prefix ("a" is the start of too much). */
+const MIN_PREFIX_CHARS = 4;
+
 function unknownKeyRule(path: PropertyKey[], key: string): string {
   const known = knownKeys(path);
   const near = known.map((k) => ({ k, d: distance(key, k) })).sort((a, b) => a.d - b.d)[0];
-  if (near !== undefined && near.d <= MAX_SUGGEST_DISTANCE) {
-    return `unknown key (did you mean ${near.k}?)`;
-  }
+  // A close spelling, or a key cut short ("minSample" for "minSampleBytes").
+  const lower = key.toLowerCase();
+  const prefixed = lower.length >= MIN_PREFIX_CHARS
+    ? known.find((k) => k.toLowerCase().startsWith(lower)) : undefined;
+  const guess = near !== undefined && near.d <= MAX_SUGGEST_DISTANCE ? near.k : prefixed;
+  if (guess !== undefined) return `unknown key (did you mean ${guess}?)`;
   return `unknown key (known here: ${known.join(', ')})`;
 }
 
