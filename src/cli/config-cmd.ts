@@ -2,24 +2,12 @@
 // loop of editing the tunables without running a capture to find a typo.
 
 import { DEFAULT_CONFIG, TunnelhoundConfig } from '../config/defaults';
-import { keyPath, loadConfig } from '../config/load';
+import { changedKeys } from '../config/diff';
+import { loadConfig } from '../config/load';
 import { defaultsYaml } from '../config/print';
 
 /** The summary names this many changed keys, then counts the rest. */
 const MAX_KEYS_LISTED = 12;
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
-/** Dotted paths of the leaves (lists count as leaves) where a config differs from another. */
-export function changedKeys(a: unknown, b: unknown, path: string[] = []): string[] {
-  if (isPlainObject(a) && isPlainObject(b)) {
-    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-    return [...keys].flatMap((k) => changedKeys(a[k], b[k], [...path, k]));
-  }
-  return JSON.stringify(a) === JSON.stringify(b) ? [] : [keyPath(path)];
-}
 
 /** Check a file (ConfigError when bad) and describe, in one line, what it changes. */
 export function configCheck(file: string): string {

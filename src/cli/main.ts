@@ -6,7 +6,6 @@ import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_CONFIG } from '../config/defaults';
 import { ConfigError, loadConfig } from '../config/load';
-import { configCheck, configDefaults } from './config-cmd';
 import { endpointParse } from './endpoint-parse';
 import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, UsageError } from './errors';
 import { live } from './live';
@@ -150,12 +149,15 @@ export async function main(argv: string[]): Promise<number> {
     .description('validate a config file (exit 0 valid, 2 with every problem listed)')
     .argument('<file>', 'YAML or JSON config file, "-" = standard input')
     .action((file: string) => {
+      // Loaded here: the schema and YAML printer are not needed by a capture run.
+      const { configCheck } = require('./config-cmd') as typeof import('./config-cmd');
       process.stdout.write(`${configCheck(file)}\n`);
       result = Promise.resolve();
     });
   configCmd.command('defaults')
     .description('print the full default config as YAML, each key with its documentation')
     .action(() => {
+      const { configDefaults } = require('./config-cmd') as typeof import('./config-cmd');
       process.stdout.write(configDefaults());
       result = Promise.resolve();
     });

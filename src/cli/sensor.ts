@@ -2,7 +2,7 @@
 // detections run, alerts and flow records out to their writers.
 
 import { TunnelhoundConfig } from '../config/defaults';
-import { changedKeys } from './config-cmd';
+import { changedKeys } from '../config/diff';
 import { DetectionEngine } from '../detect/engine';
 import { FlowRecord } from '../flow/flow-record';
 import { alertDocument, flowDocument } from '../output/ecs';

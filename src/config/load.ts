@@ -2,12 +2,19 @@
 // defaults and validates the result (schema.ts). Every problem is reported, each naming the
 // file and line, the dotted key, the value and the rule broken; a bad file is ERR_CONFIG,
 // which the CLI turns into exit 2.
+//
+// yaml and zod (through schema.ts) are loaded on first use: a run without --config does not
+// pay their start-up time (zod alone is ~0.1-0.2 s here), which counts on short replays.
 
 import fs from 'node:fs';
-import { Document, LineCounter, isMap, isSeq, parseDocument } from 'yaml';
+import type { Document, LineCounter } from 'yaml';
 import type { z } from 'zod';
 import { DEFAULT_CONFIG, TunnelhoundConfig } from './defaults';
-import { CONFIG_SCHEMA, Problem, crossProblems } from './schema';
+import { keyPath } from './diff';
+import type { Problem } from './schema';
+
+const schema = (): typeof import('./schema') => require('./schema');
+const yamlLib = (): typeof import('yaml') => require('yaml');
 
 /** A config is a few KiB; a bigger file is a mistake (a capture passed as --config). */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -59,22 +66,33 @@ function distance(a: string, b: string): number {
   return prev[b.length];
 }
 
-/** The keys the schema knows at a path of the document (empty for records and lists). */
-function knownKeys(path: PropertyKey[]): string[] {
-  let s: z.ZodType = CONFIG_SCHEMA;
+type Def = {
+  type: string; shape?: Obj; element?: z.ZodType; valueType?: z.ZodType;
+  innerType?: z.ZodType; check?: string;
+};
+
+function defOf(s: z.ZodType): Def {
+  return (s as unknown as { def: Def }).def;
+}
+
+/** The schema of the value at a path of the document (optional unwrapped), if any. */
+function schemaAt(path: PropertyKey[]): Def | undefined {
+  let s: z.ZodType = schema().CONFIG_SCHEMA;
   for (const p of path) {
-    const def = (s as unknown as { def: { type: string; shape?: Obj; element?: z.ZodType;
-      valueType?: z.ZodType; innerType?: z.ZodType } }).def;
+    const def = defOf(s);
     const inner = def.type === 'object' ? def.shape?.[String(p)] : def.type === 'array'
       ? def.element : def.type === 'record' ? def.valueType : undefined;
-    if (inner === undefined) return [];
+    if (inner === undefined) return undefined;
     s = inner as z.ZodType;
-    while ((s as unknown as { def: { type: string } }).def.type === 'optional') {
-      s = (s as unknown as { def: { innerType: z.ZodType } }).def.innerType;
-    }
+    while (defOf(s).type === 'optional') s = defOf(s).innerType!;
   }
-  const def = (s as unknown as { def: { type: string; shape?: Obj } }).def;
-  return def.type === 'object' ? Object.keys(def.shape ?? {}) : [];
+  return defOf(s);
+}
+
+/** The keys the schema knows at a path of the document (empty for records and lists). */
+function knownKeys(path: PropertyKey[]): string[] {
+  const def = schemaAt(path);
+  return def?.type === 'object' ? Object.keys(def.shape ?? {}) : [];
 }
 
 /** Shorter keys are not offered by prefix ("a" is the start of too much). */
@@ -100,8 +118,12 @@ const TYPE_NAMES: Record<string, string> = {
 /** The rule a zod issue states, in the words of the config file. */
 function ruleOf(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
-    case 'invalid_type':
-      return `must be ${TYPE_NAMES[issue.expected] ?? issue.expected}`;
+    case 'invalid_type': {
+      // zod says "number" for a string given where an integer belongs: the schema knows.
+      const int = issue.expected === 'number' &&
+        schemaAt(issue.path)?.check === 'number_format';
+      return `must be ${TYPE_NAMES[int ? 'int' : issue.expected] ?? issue.expected}`;
+    }
     case 'too_small':
     case 'too_big': {
       const small = issue.code === 'too_small';
@@ -141,12 +163,6 @@ function problemsOf(issues: z.core.$ZodIssue[]): Problem[] {
   return out;
 }
 
-export function keyPath(path: (string | number)[]): string {
-  if (path.length === 0) return '(top level)';
-  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`))
-    .join('');
-}
-
 function quote(v: unknown): string {
   const text = v === undefined ? 'undefined' : JSON.stringify(v);
   return text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS)}...` : text;
@@ -164,6 +180,7 @@ export function checkDocument(doc: unknown): { problems: Problem[]; config?: Tun
     return { problems: [{ path: [], value: doc, rule: 'must be a mapping of config keys' }] };
   }
   const merged = mergeOver(DEFAULT_CONFIG, doc) as Obj;
+  const { CONFIG_SCHEMA, crossProblems } = schema();
   const parsed = CONFIG_SCHEMA.safeParse(merged, { reportInput: true });
   const problems = [...(parsed.success ? [] : problemsOf(parsed.error.issues)),
     ...crossProblems(merged)];
@@ -188,6 +205,7 @@ export function configFrom(doc: unknown): TunnelhoundConfig {
 
 /** 1-based line of a key path in the YAML source (the key's own line when it has one). */
 function lineOf(yaml: Document, lc: LineCounter, path: (string | number)[]): number | null {
+  const { isMap, isSeq } = yamlLib();
   for (let n = path.length; n >= 0; n--) {
     const parent = n === 0 ? yaml.contents : yaml.getIn(path.slice(0, n - 1), true);
     let offset: number | undefined;
@@ -208,6 +226,7 @@ function lineOf(yaml: Document, lc: LineCounter, path: (string | number)[]): num
 
 /** Parse and check config text; `name` is how messages call the file. */
 export function parseConfigText(text: string, name: string): TunnelhoundConfig {
+  const { LineCounter, parseDocument } = yamlLib();
   const lc = new LineCounter();
   const yaml = parseDocument(text, { lineCounter: lc, uniqueKeys: true });
   if (yaml.errors.length > 0) {
