@@ -67,9 +67,11 @@ t.test('SIGHUP reloads the config: good file applied, bad file refused',
     await new Promise<void>((resolve) => server.stdout.once('data', () => resolve()));
 
     // Flows end half a second after their FIN exchange, so each is judged before the next
-    // reload; the entropy rule starts switched off.
+    // reload; the entropy rule starts switched off. All flows join the same two hosts: no
+    // folding of repeats, so each flow's verdict shows.
     const cfg = path.join(tmp, 'tunnelhound.yaml');
-    fs.writeFileSync(cfg, 'flowTable: {closedTimeoutSec: 0.5}\n' +
+    const common = 'suppression: {perHostPair: false}\n';
+    fs.writeFileSync(cfg, `${common}flowTable: {closedTimeoutSec: 0.5}\n` +
       'rules: {cleartextEntropy: {enabled: false}}\n');
     const alerts = path.join(tmp, 'alerts.ndjson');
     const flows = path.join(tmp, 'flows.ndjson');
@@ -85,7 +87,7 @@ t.test('SIGHUP reloads the config: good file applied, bad file refused',
     const off = await sendRandom(lab.nsAddr);
     await waitForDoc(flows, ended(off), 15_000);
 
-    fs.writeFileSync(cfg, 'flowTable: {closedTimeoutSec: 0.5, capacity: 4096}\n' +
+    fs.writeFileSync(cfg, `${common}flowTable: {closedTimeoutSec: 0.5, capacity: 4096}\n` +
       'rules: {cleartextEntropy: {enabled: true}}\n');
     sensor.kill('SIGHUP');
     let log = await waitLog(/"msg":"config reloaded"/, 10_000);
@@ -94,11 +96,12 @@ t.test('SIGHUP reloads the config: good file applied, bad file refused',
     const on = await sendRandom(lab.nsAddr);
     await waitForDoc(flows, ended(on), 15_000);
 
-    fs.writeFileSync(cfg, 'rules: {cleartextEntropy: {enabled: maybe}}\n');
+    fs.writeFileSync(cfg, `${common}rules: {cleartextEntropy: {enabled: maybe}}\n`);
     sensor.kill('SIGHUP');
     log = await waitLog(/config reload failed/, 10_000);
     // pino writes JSON: the quotes around the value are escaped.
-    t.match(log, /tunnelhound\.yaml:1: config key rules\.cleartextEntropy\.enabled: value \\"maybe/);
+    t.match(log,
+      /tunnelhound\.yaml:2: config key rules\.cleartextEntropy\.enabled: value \\"maybe/);
     const kept = await sendRandom(lab.nsAddr);
     await waitForDoc(flows, ended(kept), 15_000);
 
