@@ -72,6 +72,20 @@ const BAD_IN_PROCESS: [string, string, RegExp][] = [
   ['ESXi service port', 'ESXiServiceProfiles: {lab: {inbound: [{transport: tcp, port: 0}], ' +
     'outbound: []}}\n',
   /config key ESXiServiceProfiles\.lab\.inbound\[0\]\.port: value 0 must be >= 1/],
+  ['empty string', 'AllowedTools: [{name: "", action: lower}]\n',
+    /config key AllowedTools\[0\]\.name: value "" must have at least 1 character$/],
+  ['string too long', `AllowedTools: [{name: ${'x'.repeat(300)}, action: lower}]\n`,
+    /AllowedTools\[0\]\.name: value "x{59}\.\.\. must have at most 255 characters/],
+  ['list too long', `ForwardingFlags: {ssh: [${Array(65).fill('-L').join(', ')}]}\n`,
+    /config key ForwardingFlags\.ssh: value .* must have at most 64 entries/],
+  ['hash', 'AllowedTools: [{sha256: abc, action: suppress}]\n',
+    /config key AllowedTools\[0\]\.sha256: value "abc" must be 64 hex digits/],
+  ['program name', 'ForwardingFlags: {"my tool": [-x]}\n',
+    /config key ForwardingFlags\.my tool: key "my tool" must be a program name/],
+  ['profile name', 'ESXiServiceProfiles: {"a/b": {inbound: [], outbound: []}}\n',
+    /config key ESXiServiceProfiles\.a\/b: key "a\/b" must be a profile name/],
+  ['string given for an integer', 'flowTable: {entropyPool: lots}\n',
+    /config key flowTable\.entropyPool: value "lots" must be an integer/],
   ['not YAML', 'rules: [\n', /bad\.yaml:\d+:\d+: not valid YAML/],
   ['not a mapping', '- 1\n- 2\n', /config key \(top level\): value \[1,2\] must be a mapping/],
 ];
@@ -134,6 +148,10 @@ t.test('good files: the lab config, the deploy sample, JSON', async (t) => {
   const j = await runCli(['config', 'check', json]);
   t.equal(j.stdout,
     `${json}: valid, 1 key differs from the defaults: PayloadEntropyThreshold\n`);
+  const huge = write('huge.yaml', `# ${'x'.repeat(1024 * 1024)}\n`);
+  const h = await runCli(['config', 'check', huge]);
+  t.equal(h.code, 2);
+  t.match(h.stderr, /huge\.yaml is 1048579 bytes, more than a config file can be \(1048576\)/);
   const missing = await runCli(['config', 'check', path.join(tmp, 'nope.yaml')]);
   t.equal(missing.code, 2);
   t.match(missing.stderr, /cannot read config .*nope\.yaml: ENOENT/);

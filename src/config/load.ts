@@ -130,11 +130,11 @@ function ruleOf(issue: z.core.$ZodIssue): string {
       const bound = small ? (issue as { minimum: number | bigint }).minimum
         : (issue as { maximum: number | bigint }).maximum;
       const op = issue.inclusive ? (small ? '>=' : '<=') : (small ? '>' : '<');
-      if (issue.origin === 'string') {
-        return `must have ${small ? 'at least' : 'at most'} ${bound} characters`;
-      }
-      if (issue.origin === 'array') {
-        return `must have ${small ? 'at least' : 'at most'} ${bound} entries`;
+      const unit = issue.origin === 'string' ? 'character' : issue.origin === 'array'
+        ? 'entr' : null;
+      if (unit !== null) {
+        const plural = unit === 'entr' ? (bound === 1 ? 'y' : 'ies') : (bound === 1 ? '' : 's');
+        return `must have ${small ? 'at least' : 'at most'} ${bound} ${unit}${plural}`;
       }
       return `must be ${op} ${bound}`;
     }
