@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
+import { parse as parseYaml } from 'yaml';
 import { DEFAULT_CONFIG } from '../src/config/defaults';
 import { ConfigError, configFrom, parseConfigText } from '../src/config/load';
 import { reloadConfig } from '../src/cli/reload';
@@ -136,6 +137,14 @@ t.test('config defaults round-trips through config check', async (t) => {
   t.same(parseConfigText(d.stdout, 'defaults'), DEFAULT_CONFIG, 'reads back as the defaults');
 });
 
+function missingKeys(def: unknown, raw: unknown, at = ''): string[] {
+  const isObj = (v: unknown): v is Record<string, unknown> =>
+    v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (!isObj(def) || !isObj(raw)) return [];
+  return Object.keys(def).flatMap((k) => (k in raw
+    ? missingKeys(def[k], raw[k], `${at}${k}.`) : [`${at}${k}`]));
+}
+
 t.test('good files: the lab config, the deploy sample, JSON', async (t) => {
   const lab = await runCli(['config', 'check', path.join(PCAPS, 'lab.yaml')]);
   t.equal(lab.code, 0, lab.stderr);
@@ -144,6 +153,9 @@ t.test('good files: the lab config, the deploy sample, JSON', async (t) => {
   const sample = await runCli(['config', 'check', path.join(REPO, 'deploy/tunnelhound.yaml')]);
   t.equal(sample.code, 0, sample.stderr);
   t.match(sample.stdout, /valid, \d+ keys differ from the defaults: .*networks\.internal/);
+  // The sample spells out every key, so a key added to the defaults must be added there too.
+  const raw = parseYaml(fs.readFileSync(path.join(REPO, 'deploy/tunnelhound.yaml'), 'utf8'));
+  t.same(missingKeys(DEFAULT_CONFIG, raw), [], 'the sample lists every default key');
   const json = write('c.json', JSON.stringify({ PayloadEntropyThreshold: 6.5 }));
   const j = await runCli(['config', 'check', json]);
   t.equal(j.stdout,
