@@ -69,7 +69,9 @@ t.test('a good config changes the verdict', async (t) => {
   const cfg = path.join(tmp, 'low.json');
   fs.writeFileSync(cfg, JSON.stringify({
     DataAsymmetryThreshold: 1.01,
-    rules: { sshAsymmetry: { minDurationSec: 1, minPayloadBytes: 100 } },
+    // The session-shape rule would call this short session interactive and spare it.
+    rules: { sshAsymmetry: { minDurationSec: 1, minPayloadBytes: 100 },
+      sshSessionShape: { enabled: false } },
   }));
   const r = await runCli(['replay', '--config', cfg, good]);
   t.equal(r.code, 0, r.stderr);
