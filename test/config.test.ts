@@ -183,7 +183,8 @@ t.test('a file merges over the defaults: mappings by key, lists replaced', async
   t.same(cfg.networks.internal, ['192.0.2.0/24']);
   t.ok(cfg.ESXiServiceProfiles.management, 'the default profile stays beside the new one');
   t.equal(cfg.ESXiServiceProfiles.locked.inbound[0].peers?.[0], '10.0.0.0/24');
-  t.same(cfg.rules.relay, { enabled: false, severity: 'low' });
+  t.same(cfg.rules.relay, { ...DEFAULT_CONFIG.rules.relay, enabled: false, severity: 'low' },
+    'a rule keeps its other thresholds');
   t.same(cfg.rules.doh, { enabled: true });
   t.ok(Object.isFrozen(cfg) && Object.isFrozen(cfg.networks.internal), 'deeply frozen');
   t.same(DEFAULT_CONFIG.ForwardingFlags.ssh, ['-L', '-R', '-D', '-w'], 'defaults untouched');
