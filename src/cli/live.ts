@@ -5,6 +5,7 @@ import { PcapHandle } from '../capture/pcap';
 import { TunnelhoundConfig } from '../config/defaults';
 import { RotateOptions } from '../output/ndjson-writer';
 import { Logger } from './log';
+import { reloadConfig } from './reload';
 import { abandonSinks, Sensor, SensorSummary, SinkRoute, summaryLine } from './sensor';
 import { READ_BUFFER_BYTES } from './replay';
 import { EndpointFeed } from '../endpoint/feed';
@@ -20,6 +21,8 @@ export interface LiveOptions {
   bufferSize: number;
   promiscuous: boolean;
   config: TunnelhoundConfig;
+  /** Where the config came from: SIGHUP reads it again. */
+  configFile?: string;
   workers: number;
   alerts: string;
   flows?: string;
@@ -64,10 +67,12 @@ export async function live(opts: LiveOptions): Promise<LiveSummary> {
   };
   const onInt = () => stop('SIGINT');
   const onTerm = () => stop('SIGTERM');
-  // SIGHUP reopens the output files (logrotate); flows and the capture go on untouched.
+  // SIGHUP reopens the output files (logrotate) and reloads the config file; flows and the
+  // capture go on untouched.
   const onHup = () => {
     opts.log.info('reopening output files');
     sensor.reopen();
+    if (opts.configFile !== undefined) reloadConfig(opts.configFile, sensor, opts.log);
   };
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);

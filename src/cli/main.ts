@@ -47,7 +47,7 @@ function common(cmd: Command): Command {
   return cmd
     .option('--alerts <file>', 'where alerts go (NDJSON, "-" = standard output)', '-')
     .option('--flows <file>', 'also write flow records (NDJSON) to this file')
-    .option('--config <file>', 'config file (JSON) with tunables over the defaults')
+    .option('--config <file>', 'config file (YAML or JSON) with tunables over the defaults')
     .option('--bpf <expr>', 'BPF filter applied by libpcap')
     .addOption(new Option('--workers <n>', 'shard worker threads (0 = inline)')
       .argParser(intOption('--workers', 0, 256)).default(defaultWorkers()))
@@ -145,6 +145,8 @@ export async function main(argv: string[]): Promise<number> {
         device: o.interface, snaplen: o.snaplen, bufferSize: o.bufferSize,
         promiscuous: o.promiscuous !== false, config, workers: o.workers, alerts: o.alerts,
         flows: o.flows, bpf: o.bpf, log, endpoint,
+        // Standard input cannot be read twice: such a config is not reloaded.
+        configFile: o.config === '-' ? undefined : o.config,
       }));
     });
 
@@ -159,13 +161,37 @@ export async function main(argv: string[]): Promise<number> {
         log: makeLogger(o.logLevel) });
     });
 
+  const configCmd = program.command('config')
+    .description('check a config file, or print the documented defaults');
+  configCmd.command('check')
+    .description('validate a config file (exit 0 valid, 2 with every problem listed)')
+    .argument('<file>', 'YAML or JSON config file, "-" = standard input')
+    .action((file: string) => {
+      // Loaded here: the schema and YAML printer are not needed by a capture run.
+      const { configCheck } = require('./config-cmd') as typeof import('./config-cmd');
+      process.stdout.write(`${configCheck(file)}\n`);
+      result = Promise.resolve();
+    });
+  configCmd.command('defaults')
+    .description('print the full default config as YAML, each key with its documentation')
+    .action(() => {
+      const { configDefaults } = require('./config-cmd') as typeof import('./config-cmd');
+      process.stdout.write(configDefaults());
+      result = Promise.resolve();
+    });
+
   try {
     program.parse(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
       return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
-    if (err instanceof ConfigError || err instanceof UsageError ||
+    if (err instanceof ConfigError) {
+      // One line per problem, so a file with several mistakes is fixed in one round.
+      for (const p of err.problems) process.stderr.write(`tunnelhound: ${p}\n`);
+      return EXIT_USAGE;
+    }
+    if (err instanceof UsageError ||
       /^ERR_SINK_/.test(String((err as { code?: string }).code))) {
       process.stderr.write(`tunnelhound: ${(err as Error).message}\n`);
       return EXIT_USAGE;

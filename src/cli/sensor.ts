@@ -2,6 +2,7 @@
 // detections run, alerts and flow records out to their writers.
 
 import { TunnelhoundConfig } from '../config/defaults';
+import { changedKeys } from '../config/diff';
 import { DetectionEngine } from '../detect/engine';
 import { FlowRecord } from '../flow/flow-record';
 import { alertDocument, flowDocument } from '../output/ecs';
@@ -65,8 +66,10 @@ export class Sensor {
   private readonly flowSinks: boolean;
   private readonly deliveryTimeoutMs: number;
   private readonly endpoint: EndpointFeed | undefined;
+  private cfg: TunnelhoundConfig;
 
   constructor(opts: SensorOptions) {
+    this.cfg = opts.config;
     this.sinks = opts.sinks ?? [];
     this.alertSinks = this.sinks.some((s) => s.alerts);
     this.flowSinks = this.sinks.some((s) => s.flows);
@@ -108,6 +111,28 @@ export class Sensor {
     for (const s of this.sinks) {
       if (kind === 'alert' ? s.alerts : s.flows) s.sink.push(json, kind);
     }
+  }
+
+  /** The config the detections run with now. */
+  get config(): TunnelhoundConfig {
+    return this.cfg;
+  }
+
+  /**
+   * Run the detections with a new config from now on; flows in the table and in flight are
+   * untouched. flowTable keys are not applied (the tables and pools are sized at start):
+   * they are returned in `ignored`. `changed` lists the keys that took effect.
+   */
+  reconfigure(next: TunnelhoundConfig): { changed: string[]; ignored: string[] } {
+    const ignored = changedKeys(this.cfg.flowTable, next.flowTable, ['flowTable']);
+    const effective = { ...next, flowTable: this.cfg.flowTable };
+    const changed = changedKeys(this.cfg, effective);
+    // An unchanged file (SIGHUP sent for logrotate) keeps the signals and their state.
+    if (changed.length > 0) {
+      this.cfg = effective;
+      this.engine.reconfigure(effective);
+    }
+    return { changed, ignored };
   }
 
   /** Reopen the output files by name (SIGHUP, after logrotate moved them). */

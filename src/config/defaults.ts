@@ -2,182 +2,109 @@
 // (DET0538: AllowedTools, DataAsymmetryThreshold, TimeWindow, ForwardingFlags,
 // ProtocolBaseline, ExpectedDoHResolvers, PayloadEntropyThreshold, ESXiServiceProfiles) keep
 // their names so a detection engineer finds them from the strategy text. The YAML file a user
-// writes has exactly this shape; src/config/schema.ts validates it.
+// writes has exactly this shape. What each key means, its rule and why its default: the
+// `.describe()` texts in src/config/schema.ts, the one place the documentation is kept
+// (`tunnelhound config defaults` prints them above each key; a type check there keeps the
+// schema and these types the same shape).
 
 import { DEFAULT_FLOW_TABLE, FlowTableOptions } from '../flow/flow-table';
 
 export type Severity = 'low' | 'medium' | 'high';
 
-/** Every rule can be switched off, and its severity pinned instead of computed. */
 export interface RuleSwitch {
   enabled: boolean;
-  /** When set, every alert of the rule carries this severity. */
   severity?: Severity;
 }
 
-/** One entry of the allow-list; every field given must match (AND), at least one is given. */
 export interface AllowedTool {
-  /** Full path, compared case-insensitively on Windows-style paths. */
   executable?: string;
-  /** Process name (basename), case-insensitive. */
   name?: string;
-  /** SHA-256 of the executable, hex. */
   sha256?: string;
   user?: string;
-  /** suppress: no alert; lower: severity one step down and score halved. */
   action: 'suppress' | 'lower';
 }
 
-/** A service an ESXi management interface is expected to offer or to use. */
 export interface EsxiService {
   transport: 'tcp' | 'udp';
   port: number;
-  /** CIDRs of the peers allowed; absent = any peer. */
   peers?: string[];
 }
 
 export interface EsxiServiceProfile {
-  /** Services others may open on the host (host is the server). */
   inbound: EsxiService[];
-  /** Flows the host itself may open (host is the client). */
   outbound: EsxiService[];
 }
 
 export interface TunnelhoundConfig {
   flowTable: FlowTableOptions;
-  /** Tools admins use on purpose (AN1483); matched against the endpoint feed's process. */
   AllowedTools: AllowedTool[];
-  /**
-   * Ratio of the larger to the smaller payload direction at which a flow counts as a bulk
-   * carrier (AN1483). Interactive shells stay near 1-3; a forwarded download is far above.
-   */
   DataAsymmetryThreshold: number;
-  /** Seconds within which endpoint events join flows, and repeats per host pair are folded. */
   TimeWindow: number;
-  /**
-   * Command-line flags and settings that mean port forwarding, per program name (AN1484).
-   * `sshd` entries are sshd_config settings ("AllowTcpForwarding yes"), never sshd's own
-   * command-line switches (its -D and -R mean something else).
-   */
   ForwardingFlags: Record<string, string[]>;
-  /**
-   * Overrides of the built-in port baseline: "tcp/8443" -> protocols expected there. A
-   * protocol listed here never raises a mismatch on that port; one not listed does.
-   */
   ProtocolBaseline: Record<string, string[]>;
-  /** DoH resolvers the environment uses on purpose: IPs, CIDRs or SNI host names (AN1485). */
   ExpectedDoHResolvers: string[];
-  /**
-   * Corrected payload entropy in bits/byte above which bytes on a cleartext port count as
-   * encrypted or compressed (AN1484/AN1485). Text sits near 4.5-5.5, ciphertext near 8.
-   */
   PayloadEntropyThreshold: number;
-  /** Allowed services per ESXi profile name; assets.esxiManagement picks the profile. */
   ESXiServiceProfiles: Record<string, EsxiServiceProfile>;
   networks: {
-    /** CIDRs of the monitored organisation; the rest is "external". */
     internal: string[];
   };
   assets: {
-    /** ESXi management interfaces and the profile each must keep to. */
     esxiManagement: { address: string; profile: string }[];
-    /** The resolvers hosts are meant to use (plain DNS to them is normal). */
     dnsResolvers: string[];
-    /**
-     * The forward proxies users are meant to go through: HTTP CONNECT or SOCKS to them
-     * carrying TLS is ordinary browsing, not a tunnel.
-     */
     proxies: string[];
   };
-  /** Folding of repeated alerts between the same two hosts within TimeWindow. */
   suppression: {
     perHostPair: boolean;
   };
   endpoint: {
-    /** Largest clock difference between sensor and agent tolerated by the join, seconds. */
     clockSkewSec: number;
   };
   rules: {
     protocolPortMismatch: RuleSwitch & {
-      /** Least surprise (1 low, 2 medium, 3 high) that raises an alert. */
       minSurprise: 1 | 2 | 3;
-      /**
-       * SSH and TLS must carry at least this many payload bytes beyond their handshake
-       * before a port mismatch alerts: a scan or failed login carries nothing.
-       */
       minCarriedBytes: number;
     };
     cleartextEntropy: RuleSwitch & {
-      /** Fewest payload bytes in a direction before its entropy is judged at all. */
       minSampleBytes: number;
-      /**
-       * Below minSampleBytes, the first payload bytes (at most 64) of a direction on a text
-       * port are judged by their byte shape instead: printable share, bit density and
-       * distinct bytes against what random bytes of that length give. Fewest bytes for it.
-       */
       minShapeBytes: number;
-      /** Largest printable-byte share still counted as random-looking (text is near 1). */
       maxPrintableRatio: number;
     };
     sshAsymmetry: RuleSwitch & {
-      /** A flow must have lasted this long (seconds) to count as long-lived. */
       minDurationSec: number;
-      /** ... and carried at least this many payload bytes in all. */
       minPayloadBytes: number;
     };
     sshSessionShape: RuleSwitch & {
-      /** Encrypted payload segments (both ways) before a session's shape is judged. */
       minPackets: number;
-      /** Keystrokes the peer echoed that make a session interactive (a person typing). */
       minEchoes: number;
-      /** Client-started request/answer exchanges that make local or dynamic forwarding. */
       minForwardExchanges: number;
-      /** ... when the session also has file-copy bulk runs (else it reads as scp/sftp). */
       minExchangesOverBulk: number;
-      /** Data bytes in server-started exchanges that make reverse forwarding (-R). */
       minReverseBytes: number;
     };
     doh: RuleSwitch;
     dnsTunnel: RuleSwitch;
     icmpTunnel: RuleSwitch & {
-      /** Fewest echo requests before a flow is judged (a handful of pings says nothing). */
       minEchoes: number;
-      /** Share of requests whose data changed from the previous one (ping: 0, tunnel: ~1). */
       minChangedRatio: number;
-      /** Share of replies that repeat no recent request (ping: 0; a tunnel answers data). */
       minUnmatchedReplyRatio: number;
-      /** Distinct echo data sizes from which sizes count as varying (ping uses one or two). */
       minDistinctSizes: number;
     };
     relay: RuleSwitch & {
-      /** The outbound leg must start within this many seconds after the inbound one. */
       maxStartGapSec: number;
-      /** ... and end within this many seconds of it. */
       maxEndGapSec: number;
-      /** Largest relative difference of bytes per direction between the legs (0.1 = 10 %). */
       byteTolerance: number;
-      /** Fewest payload bytes (both directions) on each leg: small flows match by chance. */
       minPayloadBytes: number;
-      /** Hosts that relay on purpose (reverse proxies, load balancers): CIDRs, never judged. */
       allowedRelays: string[];
     };
     esxiProfile: RuleSwitch;
     volumeOutlier: RuleSwitch & {
-      /** Finished flows a server port must have seen before its outliers mean anything. */
       minHistory: number;
-      /** Standard deviations of log10(bytes) above the port's mean that make an outlier. */
       zThreshold: number;
     };
     proxyTunnel: RuleSwitch;
     vpn: RuleSwitch & {
-      /** The organisation's own VPN concentrators (CIDRs): tunnels to them are expected. */
       allowedServers: string[];
     };
     encapsulation: RuleSwitch & {
-      /**
-       * Carriers that are part of this network's own fabric (data-centre overlays such as
-       * vxlan or geneve, erspan mirroring): flows inside them raise nothing.
-       */
       allowed: string[];
     };
   };
@@ -199,8 +126,6 @@ export const DEFAULT_CONFIG: TunnelhoundConfig = {
   ExpectedDoHResolvers: [],
   PayloadEntropyThreshold: 7.2,
   ESXiServiceProfiles: {
-    // What vSphere documents for a management vmkernel port: HTTPS/API, the MKS/NFC port 902,
-    // CIM, SLP inbound; DNS, NTP, syslog, vCenter heartbeats outbound.
     management: {
       inbound: [
         { transport: 'tcp', port: 443 }, { transport: 'tcp', port: 902 },
@@ -219,14 +144,11 @@ export const DEFAULT_CONFIG: TunnelhoundConfig = {
   suppression: { perHostPair: true },
   endpoint: { clockSkewSec: 5 },
   rules: {
-    // Low-surprise moves (HTTP on 8080, TLS on 8443) are everyday practice and the biggest
-    // source of the "protocol on non-standard port" noise peers are known for: off by default.
     protocolPortMismatch: { enabled: true, minSurprise: 2, minCarriedBytes: 512 },
     cleartextEntropy: {
       enabled: true, minSampleBytes: 256, minShapeBytes: 48, maxPrintableRatio: 0.6,
     },
     sshAsymmetry: { enabled: true, minDurationSec: 60, minPayloadBytes: 1_000_000 },
-    // Above the few KB a rekey or an agent-forwarding signature moves server-first.
     sshSessionShape: {
       enabled: true, minPackets: 20, minEchoes: 8, minForwardExchanges: 1,
       minExchangesOverBulk: 3, minReverseBytes: 8192,
@@ -237,15 +159,11 @@ export const DEFAULT_CONFIG: TunnelhoundConfig = {
       enabled: true, minEchoes: 8, minChangedRatio: 0.5, minUnmatchedReplyRatio: 0.3,
       minDistinctSizes: 3,
     },
-    // socat and portproxy copy bytes exactly; stunnel adds TLS framing and a handshake, a
-    // few per cent on a bulk leg (absolute slack in src/signals/relay.ts covers small legs).
     relay: {
       enabled: true, maxStartGapSec: 2, maxEndGapSec: 5, byteTolerance: 0.1,
       minPayloadBytes: 20_000, allowedRelays: [],
     },
     esxiProfile: { enabled: true },
-    // A large flow is no tunnel by itself (a download is large): this rule only speaks for
-    // unidentified bytes, far above what their port usually carries.
     volumeOutlier: { enabled: true, minHistory: 50, zThreshold: 4 },
     proxyTunnel: { enabled: true },
     vpn: { enabled: true, allowedServers: [] },

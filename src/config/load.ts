@@ -1,232 +1,265 @@
-// Reads a JSON config file, validates it against the schema below and merges it over the
-// defaults. Errors name the key, the value and the rule, with a stable code.
-// gap: the YAML form and `config check` arrive with the analytics issue (#4); JSON keeps
-// this issue's dependency set small.
+// Reads a YAML config file (JSON is YAML, so .json files work too), merges it over the
+// defaults and validates the result (schema.ts). Every problem is reported, each naming the
+// file and line, the dotted key, the value and the rule broken; a bad file is ERR_CONFIG,
+// which the CLI turns into exit 2.
+//
+// yaml and zod (through schema.ts) are loaded on first use: a run without --config does not
+// pay their start-up time (zod alone is ~0.1-0.2 s here), which counts on short replays.
 
 import fs from 'node:fs';
-import Ajv, { ErrorObject } from 'ajv';
-import { PROTO_NAMES } from '../protocols/identify';
-import { cidrProblem } from './cidr';
+import type { Document, LineCounter } from 'yaml';
+import type { z } from 'zod';
 import { DEFAULT_CONFIG, TunnelhoundConfig } from './defaults';
+import { keyPath } from './diff';
+import type { Problem } from './schema';
+
+const schema = (): typeof import('./schema') => require('./schema');
+const yamlLib = (): typeof import('yaml') => require('yaml');
+
+/** A config is a few KiB; a bigger file is a mistake (a capture passed as --config). */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+/** Values are quoted in messages up to this many characters. */
+const MAX_VALUE_CHARS = 60;
+/** Beyond this edit distance a key is not offered as "did you mean". */
+const MAX_SUGGEST_DISTANCE = 2;
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
   readonly code = 'ERR_CONFIG';
-}
+  /** One line per problem (the message joins them). */
+  readonly problems: string[];
 
-const posInt = { type: 'integer', minimum: 1 } as const;
-const posNum = { type: 'number', exclusiveMinimum: 0 } as const;
-const enabled = { type: 'boolean' } as const;
-const ratio = { type: 'number', minimum: 0, maximum: 1 } as const;
-
-/** JSON Schema of a config file: every key optional, unknown keys rejected (typos matter). */
-export const CONFIG_SCHEMA = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    flowTable: {
-      type: 'object', additionalProperties: false,
-      properties: {
-        capacity: { type: 'integer', minimum: 16, maximum: 50_000_000 },
-        idleTimeoutSec: posNum, closedTimeoutSec: posNum, activeTimeoutSec: posNum,
-        entropyPool: posInt, inspectorPool: posInt,
-      },
-    },
-    DataAsymmetryThreshold: { type: 'number', minimum: 1 },
-    // gap: the endpoint tunables in their minimal form until the config issue's schema
-    // (zod, src/config/schema.ts) replaces this one.
-    AllowedTools: {
-      type: 'array', maxItems: 10_000,
-      items: {
-        type: 'object', additionalProperties: false, required: ['action'],
-        anyOf: [{ required: ['executable'] }, { required: ['name'] }, { required: ['sha256'] },
-          { required: ['user'] }],
-        properties: {
-          executable: { type: 'string', minLength: 1 }, name: { type: 'string', minLength: 1 },
-          sha256: { type: 'string', pattern: '^[0-9A-Fa-f]{64}$' },
-          user: { type: 'string', minLength: 1 }, action: { enum: ['suppress', 'lower'] },
-        },
-      },
-    },
-    ForwardingFlags: {
-      type: 'object',
-      additionalProperties: { type: 'array', items: { type: 'string', minLength: 1 } },
-    },
-    TimeWindow: { type: 'number', exclusiveMinimum: 0, maximum: 86_400 },
-    endpoint: {
-      type: 'object', additionalProperties: false,
-      properties: { clockSkewSec: { type: 'number', minimum: 0, maximum: 3600 } },
-    },
-    PayloadEntropyThreshold: { type: 'number', exclusiveMinimum: 0, maximum: 8 },
-    ProtocolBaseline: {
-      type: 'object',
-      propertyNames: { pattern: '^(tcp|udp)/[0-9]{1,5}$' },
-      additionalProperties: { type: 'array', items: { type: 'string', minLength: 1 } },
-    },
-    // Interim until the YAML/zod loader lands: the keys the signals already read.
-    assets: {
-      type: 'object', additionalProperties: false,
-      properties: { proxies: { type: 'array', items: { type: 'string' } } },
-    },
-    rules: {
-      type: 'object', additionalProperties: false,
-      properties: {
-        vpn: {
-          type: 'object', additionalProperties: false,
-          properties: { enabled, allowedServers: { type: 'array', items: { type: 'string' } } },
-        },
-        encapsulation: {
-          type: 'object', additionalProperties: false,
-          properties: { enabled, allowed: { type: 'array', items: { type: 'string' } } },
-        },
-        protocolPortMismatch: {
-          type: 'object', additionalProperties: false,
-          properties: { enabled, minSurprise: { enum: [1, 2, 3] }, minCarriedBytes: posInt },
-        },
-        cleartextEntropy: {
-          type: 'object', additionalProperties: false,
-          properties: {
-            enabled, minSampleBytes: { type: 'integer', minimum: 64 },
-            minShapeBytes: { type: 'integer', minimum: 16, maximum: 64 },
-            maxPrintableRatio: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
-          },
-        },
-        sshAsymmetry: {
-          type: 'object', additionalProperties: false,
-          properties: { enabled, minDurationSec: posNum, minPayloadBytes: posInt },
-        },
-        sshSessionShape: {
-          type: 'object', additionalProperties: false,
-          properties: {
-            enabled, minPackets: posInt, minEchoes: posInt, minForwardExchanges: posInt,
-            minExchangesOverBulk: posInt, minReverseBytes: posInt,
-          },
-        },
-        icmpTunnel: {
-          type: 'object', additionalProperties: false,
-          properties: {
-            enabled, minEchoes: { type: 'integer', minimum: 2 },
-            minChangedRatio: ratio, minUnmatchedReplyRatio: ratio,
-            minDistinctSizes: { type: 'integer', minimum: 2, maximum: 9 },
-          },
-        },
-        relay: {
-          type: 'object', additionalProperties: false,
-          properties: {
-            enabled, maxStartGapSec: posNum, maxEndGapSec: posNum, byteTolerance: ratio,
-            minPayloadBytes: posInt,
-            allowedRelays: { type: 'array', items: { type: 'string', minLength: 1 } },
-          },
-        },
-        volumeOutlier: {
-          type: 'object', additionalProperties: false,
-          properties: {
-            enabled, minHistory: { type: 'integer', minimum: 10 }, zThreshold: posNum,
-          },
-        },
-      },
-    },
-  },
-} as const;
-
-const validate = new Ajv({ allErrors: true }).compile(CONFIG_SCHEMA);
-
-/** JSON Pointer segments, unescaped (RFC 6901: ~1 is '/', ~0 is '~'). */
-function pointerParts(pointer: string): string[] {
-  return pointer.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
-}
-
-function describe(e: ErrorObject, doc: unknown): string {
-  const parts = pointerParts(e.instancePath);
-  const key = parts.join('.') || '(top level)';
-  let value: unknown = doc;
-  for (const part of parts) value = (value as Record<string, unknown> | undefined)?.[part];
-  if (e.propertyName !== undefined) {
-    return `config key ${key}.${e.propertyName}: key ${e.message}`;
+  constructor(problems: string[]) {
+    super(problems.join('\n'));
+    this.problems = problems;
   }
-  if (e.keyword === 'additionalProperties') {
-    const extra = (e.params as { additionalProperty: string }).additionalProperty;
-    return `config key ${key === '(top level)' ? extra : `${key}.${extra}`}: unknown key`;
-  }
-  return `config key ${key}: value ${JSON.stringify(value)} ${e.message}`;
 }
 
-function merge<T>(base: T, over: unknown): T {
-  if (over === null || typeof over !== 'object' || Array.isArray(over)) return over as T;
-  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
-  for (const [k, v] of Object.entries(over as Record<string, unknown>)) {
-    out[k] = k === 'ProtocolBaseline' ? v : merge(out[k], v);
-  }
-  return out as T;
+type Obj = Record<string, unknown>;
+
+function isPlainObject(v: unknown): v is Obj {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-/** Rules JSON Schema cannot say: port range and known protocol names in ProtocolBaseline. */
-function checkBaseline(doc: unknown): string[] {
-  const baseline = (doc as { ProtocolBaseline?: Record<string, unknown> }).ProtocolBaseline;
-  if (baseline === undefined) return [];
-  const problems: string[] = [];
-  const known = PROTO_NAMES.filter((n) => n !== 'unknown');
-  for (const [k, list] of Object.entries(baseline)) {
-    const port = Number(k.split('/')[1]);
-    if (port > 65535) {
-      problems.push(`config key ProtocolBaseline.${k}: port ${port} must be <= 65535`);
+/** The file over the defaults: mappings merge key by key, anything else replaces. */
+export function mergeOver(base: unknown, over: unknown): unknown {
+  if (!isPlainObject(base) || !isPlainObject(over)) return over;
+  const out: Obj = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    // defineProperty: a "__proto__" key from the file stays a key (and fails as unknown).
+    Object.defineProperty(out, k, { value: mergeOver(base[k], v), enumerable: true,
+      writable: true, configurable: true });
+  }
+  return out;
+}
+
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1,
+        prev[j - 1] + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
     }
-    for (const name of list as string[]) {
-      if (!known.includes(name)) {
-        problems.push(`config key ProtocolBaseline.${k}: value ${JSON.stringify(name)} must ` +
-          `be one of the identified protocols (${known.join(', ')})`);
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+type Def = {
+  type: string; shape?: Obj; element?: z.ZodType; valueType?: z.ZodType;
+  innerType?: z.ZodType; check?: string;
+};
+
+function defOf(s: z.ZodType): Def {
+  return (s as unknown as { def: Def }).def;
+}
+
+/** The schema of the value at a path of the document (optional unwrapped), if any. */
+function schemaAt(path: PropertyKey[]): Def | undefined {
+  let s: z.ZodType = schema().CONFIG_SCHEMA;
+  for (const p of path) {
+    const def = defOf(s);
+    const inner = def.type === 'object' ? def.shape?.[String(p)] : def.type === 'array'
+      ? def.element : def.type === 'record' ? def.valueType : undefined;
+    if (inner === undefined) return undefined;
+    s = inner as z.ZodType;
+    while (defOf(s).type === 'optional') s = defOf(s).innerType!;
+  }
+  return defOf(s);
+}
+
+/** The keys the schema knows at a path of the document (empty for records and lists). */
+function knownKeys(path: PropertyKey[]): string[] {
+  const def = schemaAt(path);
+  return def?.type === 'object' ? Object.keys(def.shape ?? {}) : [];
+}
+
+/** Shorter keys are not offered by prefix ("a" is the start of too much). */
+const MIN_PREFIX_CHARS = 4;
+
+function unknownKeyRule(path: PropertyKey[], key: string): string {
+  const known = knownKeys(path);
+  const near = known.map((k) => ({ k, d: distance(key, k) })).sort((a, b) => a.d - b.d)[0];
+  // A close spelling, or a key cut short ("minSample" for "minSampleBytes").
+  const lower = key.toLowerCase();
+  const prefixed = lower.length >= MIN_PREFIX_CHARS
+    ? known.find((k) => k.toLowerCase().startsWith(lower)) : undefined;
+  const guess = near !== undefined && near.d <= MAX_SUGGEST_DISTANCE ? near.k : prefixed;
+  if (guess !== undefined) return `unknown key (did you mean ${guess}?)`;
+  return `unknown key (known here: ${known.join(', ')})`;
+}
+
+const TYPE_NAMES: Record<string, string> = {
+  number: 'a number', int: 'an integer', string: 'a string', boolean: 'true or false',
+  array: 'a list', object: 'a mapping (key: value)', record: 'a mapping (key: value)',
+};
+
+/** The rule a zod issue states, in the words of the config file. */
+function ruleOf(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_type': {
+      // zod says "number" for a string given where an integer belongs: the schema knows.
+      const int = issue.expected === 'number' &&
+        schemaAt(issue.path)?.check === 'number_format';
+      return `must be ${TYPE_NAMES[int ? 'int' : issue.expected] ?? issue.expected}`;
+    }
+    case 'too_small':
+    case 'too_big': {
+      const small = issue.code === 'too_small';
+      const bound = small ? (issue as { minimum: number | bigint }).minimum
+        : (issue as { maximum: number | bigint }).maximum;
+      const op = issue.inclusive ? (small ? '>=' : '<=') : (small ? '>' : '<');
+      const unit = issue.origin === 'string' ? 'character' : issue.origin === 'array'
+        ? 'entr' : null;
+      if (unit !== null) {
+        const plural = unit === 'entr' ? (bound === 1 ? 'y' : 'ies') : (bound === 1 ? '' : 's');
+        return `must have ${small ? 'at least' : 'at most'} ${bound} ${unit}${plural}`;
       }
+      return `must be ${op} ${bound}`;
     }
+    case 'invalid_value':
+      return `must be one of ${issue.values.map((v) => String(v)).join(', ')}`;
+    default:
+      return issue.message;
   }
-  return problems;
 }
 
-/** CIDR lists the schema can only call strings. */
-function checkCidrLists(doc: unknown): string[] {
-  const relays = (doc as { rules?: { relay?: { allowedRelays?: string[] } } }).rules?.relay
-    ?.allowedRelays ?? [];
-  const problems: string[] = [];
-  relays.forEach((text, i) => {
-    const why = cidrProblem(text);
-    if (why !== null) {
-      problems.push(`config key rules.relay.allowedRelays.${i}: value ${JSON.stringify(text)} ` +
-        why);
+/** Zod's issues as problems; unknown keys become one problem per key. */
+function problemsOf(issues: z.core.$ZodIssue[]): Problem[] {
+  const out: Problem[] = [];
+  for (const issue of issues) {
+    const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        out.push({ path: [...path, key], rule: unknownKeyRule(path, key) });
+      }
+    } else if (issue.input === undefined) {
+      out.push({ path, rule: `missing; ${ruleOf(issue)}` });
+    } else {
+      out.push({ path, value: issue.input, rule: ruleOf(issue) });
     }
-  });
-  return problems;
+  }
+  return out;
+}
+
+function quote(v: unknown): string {
+  const text = v === undefined ? 'undefined' : JSON.stringify(v);
+  return text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS)}...` : text;
+}
+
+export function problemText(p: Problem): string {
+  const head = `config key ${keyPath(p.path)}:`;
+  return p.value === undefined ? `${head} ${p.rule}` : `${head} value ${quote(p.value)} ${p.rule}`;
+}
+
+/** Every problem of a parsed file (empty = valid) and the merged, checked config. */
+export function checkDocument(doc: unknown): { problems: Problem[]; config?: TunnelhoundConfig } {
+  if (doc === null || doc === undefined) doc = {}; // an empty file (or only comments)
+  if (!isPlainObject(doc)) {
+    return { problems: [{ path: [], value: doc, rule: 'must be a mapping of config keys' }] };
+  }
+  const merged = mergeOver(DEFAULT_CONFIG, doc) as Obj;
+  const { CONFIG_SCHEMA, crossProblems } = schema();
+  const parsed = CONFIG_SCHEMA.safeParse(merged, { reportInput: true });
+  const problems = [...(parsed.success ? [] : problemsOf(parsed.error.issues)),
+    ...crossProblems(merged)];
+  if (problems.length > 0 || !parsed.success) return { problems };
+  return { problems, config: deepFreeze(structuredClone(parsed.data) as TunnelhoundConfig) };
+}
+
+function deepFreeze<T>(v: T): T {
+  if (v !== null && typeof v === 'object') {
+    for (const x of Object.values(v)) deepFreeze(x);
+    Object.freeze(v);
+  }
+  return v;
 }
 
 /** Validate an already-parsed config object and merge it over the defaults. */
 export function configFrom(doc: unknown): TunnelhoundConfig {
-  const extra = validate(doc) ? [...checkBaseline(doc), ...checkCidrLists(doc)] : [];
-  if (extra.length > 0) throw new ConfigError(extra.join('; '));
-  if (!validate(doc)) {
-    // ajv reports a bad property name twice (the pattern, then "property name must be
-    // valid"); the first says it all.
-    const lines = (validate.errors ?? []).filter((e) => e.keyword !== 'propertyNames')
-      .map((e) => describe(e, doc));
-    throw new ConfigError(lines.join('; '));
+  const r = checkDocument(doc);
+  if (r.config === undefined) throw new ConfigError(r.problems.map(problemText));
+  return r.config;
+}
+
+/** 1-based line of a key path in the YAML source (the key's own line when it has one). */
+function lineOf(yaml: Document, lc: LineCounter, path: (string | number)[]): number | null {
+  const { isMap, isSeq } = yamlLib();
+  for (let n = path.length; n >= 0; n--) {
+    const parent = n === 0 ? yaml.contents : yaml.getIn(path.slice(0, n - 1), true);
+    let offset: number | undefined;
+    if (n === 0) {
+      offset = yaml.contents?.range?.[0];
+    } else if (isMap(parent)) {
+      const pair = parent.items.find((it) => (it.key as { value?: unknown })?.value ===
+        path[n - 1]);
+      offset = (pair?.key as { range?: [number, number, number] } | undefined)?.range?.[0];
+    } else if (isSeq(parent)) {
+      const item = parent.items[path[n - 1] as number] as { range?: number[] } | undefined;
+      offset = item?.range?.[0];
+    }
+    if (offset !== undefined) return lc.linePos(offset).line;
   }
-  return merge(DEFAULT_CONFIG, doc);
+  return null;
+}
+
+/** Parse and check config text; `name` is how messages call the file. */
+export function parseConfigText(text: string, name: string): TunnelhoundConfig {
+  const { LineCounter, parseDocument } = yamlLib();
+  const lc = new LineCounter();
+  const yaml = parseDocument(text, { lineCounter: lc, uniqueKeys: true });
+  if (yaml.errors.length > 0) {
+    throw new ConfigError(yaml.errors.map((e) => {
+      const at = e.linePos?.[0];
+      return `${name}${at ? `:${at.line}:${at.col}` : ''}: not valid YAML: ` +
+        e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+    }));
+  }
+  const r = checkDocument(yaml.toJS({ maxAliasCount: 100 }));
+  if (r.config !== undefined) return r.config;
+  const placed = r.problems.map((p) => ({ p, line: lineOf(yaml, lc, p.path) }))
+    .sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+  throw new ConfigError(placed.map(({ p, line }) =>
+    `${name}${line === null ? '' : `:${line}`}: ${problemText(p)}`));
+}
+
+/** Read, parse and check a config file ("-" = standard input). */
+export function readConfigText(file: string): string {
+  let buf: Buffer;
+  try {
+    buf = fs.readFileSync(file === '-' ? 0 : file);
+  } catch (err) {
+    throw new ConfigError([`cannot read config ${file}: ${(err as Error).message}`]);
+  }
+  if (buf.length > MAX_CONFIG_BYTES) {
+    throw new ConfigError([`config ${file} is ${buf.length} bytes, more than a config ` +
+      `file can be (${MAX_CONFIG_BYTES})`]);
+  }
+  return buf.toString('utf8');
 }
 
 export function loadConfig(file: string | undefined): TunnelhoundConfig {
   if (file === undefined) return DEFAULT_CONFIG;
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(`cannot read config ${file}: ${(err as Error).message}`);
-  }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    throw new ConfigError(`config ${file} is not valid JSON: ${(err as Error).message}`);
-  }
-  try {
-    return configFrom(doc);
-  } catch (err) {
-    throw new ConfigError(`${file}: ${(err as Error).message}`);
-  }
+  return parseConfigText(readConfigText(file), file === '-' ? '(stdin)' : file);
 }
