@@ -16,6 +16,20 @@ export class ConfigError extends Error {
 const posInt = { type: 'integer', minimum: 1 } as const;
 const posNum = { type: 'number', exclusiveMinimum: 0 } as const;
 const enabled = { type: 'boolean' } as const;
+// gap: CIDR syntax is checked when the sets are built (CidrSet throws naming the entry);
+// the config issue's schema.ts is to check it here with cidrProblem().
+const cidr = { type: 'string', minLength: 2 } as const;
+const esxiServices = {
+  type: 'array',
+  items: {
+    type: 'object', additionalProperties: false, required: ['transport', 'port'],
+    properties: {
+      transport: { enum: ['tcp', 'udp'] },
+      port: { type: 'integer', minimum: 0, maximum: 65535 },
+      peers: { type: 'array', items: cidr },
+    },
+  },
+} as const;
 
 /** JSON Schema of a config file: every key optional, unknown keys rejected (typos matter). */
 export const CONFIG_SCHEMA = {
@@ -38,9 +52,32 @@ export const CONFIG_SCHEMA = {
       additionalProperties: { type: 'array', items: { type: 'string', minLength: 1 } },
     },
     // Interim until the YAML/zod loader lands: the keys the signals already read.
+    TimeWindow: posNum,
+    ExpectedDoHResolvers: { type: 'array', items: { type: 'string', minLength: 1 } },
+    ESXiServiceProfiles: {
+      type: 'object',
+      additionalProperties: {
+        type: 'object', additionalProperties: false, required: ['inbound', 'outbound'],
+        properties: { inbound: esxiServices, outbound: esxiServices },
+      },
+    },
+    networks: {
+      type: 'object', additionalProperties: false,
+      properties: { internal: { type: 'array', items: cidr } },
+    },
     assets: {
       type: 'object', additionalProperties: false,
-      properties: { proxies: { type: 'array', items: { type: 'string' } } },
+      properties: {
+        esxiManagement: {
+          type: 'array',
+          items: {
+            type: 'object', additionalProperties: false, required: ['address', 'profile'],
+            properties: { address: cidr, profile: { type: 'string', minLength: 1 } },
+          },
+        },
+        dnsResolvers: { type: 'array', items: cidr },
+        proxies: { type: 'array', items: { type: 'string' } },
+      },
     },
     rules: {
       type: 'object', additionalProperties: false,
@@ -53,6 +90,24 @@ export const CONFIG_SCHEMA = {
           type: 'object', additionalProperties: false,
           properties: { enabled, allowed: { type: 'array', items: { type: 'string' } } },
         },
+        doh: {
+          type: 'object', additionalProperties: false,
+          properties: {
+            enabled, maxDnsRecordBytes: { type: 'integer', minimum: 64, maximum: 16384 },
+            minShapePairs: posInt,
+          },
+        },
+        dnsTunnel: {
+          type: 'object', additionalProperties: false,
+          properties: {
+            enabled, minDistinctNames: posInt,
+            minMeanSubdomainBytes: { type: 'integer', minimum: 1, maximum: 255 },
+            minEncodedSubdomainBytes: { type: 'integer', minimum: 1, maximum: 255 },
+            minEntropy: { type: 'number', exclusiveMinimum: 0, maximum: 8 },
+            ignoreDomains: { type: 'array', items: { type: 'string', minLength: 1 } },
+          },
+        },
+        esxiProfile: { type: 'object', additionalProperties: false, properties: { enabled } },
         protocolPortMismatch: {
           type: 'object', additionalProperties: false,
           properties: { enabled, minSurprise: { enum: [1, 2, 3] }, minCarriedBytes: posInt },

@@ -1,4 +1,6 @@
 import { FlowFingerprints } from '../fingerprints/types';
+import type { DnsFlowSummary } from './features/dns';
+import type { TlsShape } from './features/tls-shape';
 
 // The flow event a shard worker sends to the correlator: small, typed, structured-clonable.
 // "client" is the originator (the side that sent the SYN, or the best guess when the capture
@@ -48,6 +50,10 @@ export interface FlowRecord {
   encapsulation?: string;
   /** SSH session shape after the key exchange; only on flows identified as SSH. */
   sshShape?: SshShapeRecord;
+  /** DNS summary, for flows identified as DNS (src/flow/features/dns.ts). */
+  dns?: DnsFlowSummary;
+  /** application_data record sizes, for TLS over TCP (src/flow/features/tls-shape.ts). */
+  tlsShape?: TlsShape;
 }
 
 /**

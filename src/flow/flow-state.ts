@@ -7,6 +7,8 @@ import { formatAddress } from '../decode/flow-key';
 import { identifyPayload, PROTO } from '../protocols/identify';
 import { FlowFingerprints } from '../fingerprints/types';
 import { correctedEntropy } from './entropy';
+import { DnsFeatures } from './features/dns';
+import { TlsShapeFeatures } from './features/tls-shape';
 import { FlowEndReason, FlowRecord } from './flow-record';
 import { InspectorPool, wantsInspection } from './handshake-inspector';
 import { SshShape } from './features/ssh-shape';
@@ -80,6 +82,8 @@ export class FlowState {
   readonly inspectors: InspectorPool;
   /** Session-shape counters of SSH flows (a pool of its own). */
   readonly sshShape: SshShape;
+  readonly dns: DnsFeatures;
+  readonly tlsShape: TlsShapeFeatures;
   private readonly pool: Uint16Array;
   private readonly poolFree: Int32Array;
   private poolTop: number;
@@ -93,6 +97,8 @@ export class FlowState {
     this.fingerprints = new Array<FlowFingerprints | undefined>(c);
     this.inspectors = new InspectorPool(inspectorPool);
     this.sshShape = new SshShape(c);
+    this.dns = new DnsFeatures(c);
+    this.tlsShape = new TlsShapeFeatures(c);
     this.hash = new Uint32Array(c);
     this.addr = new Uint32Array(c * 8);
     this.clientPort = new Uint16Array(c);
@@ -163,6 +169,8 @@ export class FlowState {
     this.inspected[slot] = 0;
     this.fingerprints[slot] = undefined;
     this.sshShape.init(slot);
+    this.dns.release(slot);
+    this.tlsShape.release(slot);
   }
 
   /** Does the packet belong to this slot's flow, in either direction? */
@@ -220,6 +228,11 @@ export class FlowState {
       this.headLen[d] = have + n;
     }
     if (this.entValue[d] === ENTROPY_PENDING) this.sampleEntropy(d, buf, off, len);
+    const proto = this.proto[d] !== 0 ? this.proto[d] : this.proto[d ^ 1];
+    if (proto === PROTO.DNS) this.dns.update(slot, p.proto === IPPROTO.TCP, buf, off, len);
+    else if (proto === PROTO.TLS && p.proto === IPPROTO.TCP) {
+      this.tlsShape.update(slot, dir, p.tcpSeq, buf, off, len);
+    }
   }
 
   /** Hand the payload to the flow's handshake inspector, attaching one when due. */
@@ -334,6 +347,8 @@ export class FlowState {
     }
     this.fingerprints[slot] = undefined;
     this.sshShape.release(slot);
+    this.dns.release(slot);
+    this.tlsShape.release(slot);
     for (let d = slot * 2; d < slot * 2 + 2; d++) {
       const h = this.entSlot[d];
       if (h >= 0) {
@@ -378,6 +393,8 @@ export class FlowState {
       fingerprints: this.fingerprintsOf(slot),
       encapsulation: this.encap[slot] === 0 ? undefined : ENCAP_NAMES[this.encap[slot]],
       sshShape: this.sshShape.toRecord(slot),
+      dns: this.dns.toRecord(slot),
+      tlsShape: this.tlsShape.toRecord(slot),
     };
   }
 

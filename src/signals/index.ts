@@ -3,6 +3,9 @@
 
 import { TunnelhoundConfig } from '../config/defaults';
 import { RULES } from '../detect/rules';
+import { dnsTunnelSignal } from './dns-tunnel';
+import { dohSignal } from './doh';
+import { esxiProfileSignal } from './esxi-profile';
 import { Signal, SignalFactory } from './signal';
 import { createProxyTunnelSignal } from './proxy-tunnel';
 import { createEncapsulationSignal } from './encapsulation';
@@ -21,6 +24,9 @@ export const SIGNAL_FACTORIES: SignalFactory[] = [
   createEncapsulationSignal,
   createVpnSignal,
   sshSessionShapeSignal,
+  dnsTunnelSignal,
+  dohSignal,
+  esxiProfileSignal,
 ];
 
 export function createSignals(cfg: TunnelhoundConfig): Signal[] {
