@@ -184,6 +184,15 @@ function checkBaseline(doc: unknown): string[] {
   return problems;
 }
 
+/** Every ESXi management address must name a profile that exists (after the merge). */
+function checkEsxiProfiles(cfg: TunnelhoundConfig): string[] {
+  return cfg.assets.esxiManagement.flatMap((a, i) =>
+    cfg.ESXiServiceProfiles[a.profile] !== undefined ? [] : [
+      `config key assets.esxiManagement.${i}.profile: value ${JSON.stringify(a.profile)} ` +
+      `must name a profile in ESXiServiceProfiles ` +
+      `(${Object.keys(cfg.ESXiServiceProfiles).join(', ') || 'none defined'})`]);
+}
+
 /** Validate an already-parsed config object and merge it over the defaults. */
 export function configFrom(doc: unknown): TunnelhoundConfig {
   const extra = validate(doc) ? checkBaseline(doc) : [];
@@ -195,7 +204,10 @@ export function configFrom(doc: unknown): TunnelhoundConfig {
       .map((e) => describe(e, doc));
     throw new ConfigError(lines.join('; '));
   }
-  return merge(DEFAULT_CONFIG, doc);
+  const cfg = merge(DEFAULT_CONFIG, doc);
+  const profiles = checkEsxiProfiles(cfg);
+  if (profiles.length > 0) throw new ConfigError(profiles.join('; '));
+  return cfg;
 }
 
 export function loadConfig(file: string | undefined): TunnelhoundConfig {

@@ -195,7 +195,8 @@ export class FlowState {
 
   isClosed(slot: number): boolean {
     const t = this.tcpState[slot];
-    return (t & ST_RST) !== 0 || (t & (ST_FIN_C | ST_FIN_S)) === (ST_FIN_C | ST_FIN_S);
+    return (t & ST_RST) !== 0 || (t & (ST_FIN_C | ST_FIN_S)) === (ST_FIN_C | ST_FIN_S) ||
+      (this.ipProto[slot] === IPPROTO.UDP && this.dns.answered(slot));
   }
 
   /** Fold one packet into the flow: counters, TCP history, identification, entropy sample. */

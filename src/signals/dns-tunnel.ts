@@ -152,6 +152,23 @@ export const dnsTunnelSignal: SignalFactory = (cfg: TunnelhoundConfig): Signal =
           });
         }
       }
+      if (evidence.length === 0 && dns.distinctNames >= rule.minDistinctNames &&
+        dns.meanSubdomainBytes >= rule.minMeanSubdomainBytes &&
+        dns.domains.some((d) => d.domain !== '' && !ignore.has(d.domain))) {
+        // One flow alone can show the volume when the names have no real top-level domain
+        // (dnscat2 without a domain: every name "registers" somewhere else).
+        domain = `${dns.domains.length}+ domains`;
+        evidence.push({
+          signal: 'dns_distinct_names', value: dns.distinctNames, threshold: rule.minDistinctNames,
+          config_key: 'rules.dnsTunnel.minDistinctNames',
+          detail: `distinct names in this flow (${dns.queries} queries), across domains`,
+        }, {
+          signal: 'dns_mean_subdomain_bytes', value: dns.meanSubdomainBytes,
+          threshold: rule.minMeanSubdomainBytes,
+          config_key: 'rules.dnsTunnel.minMeanSubdomainBytes',
+          detail: 'mean length of the part under the registered domain, in bytes',
+        });
+      }
       if (evidence.length === 0) return null;
       const odd = oddTypeShare(dns);
       if (odd >= ODD_TYPE_SHARE) {

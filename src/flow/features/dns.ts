@@ -257,6 +257,18 @@ export class DnsFeatures {
     this.domainSketch[base + (bit >>> 5)] |= 1 << (bit & 31);
   }
 
+  /**
+   * Every query so far has its response: a UDP exchange that is over, which the flow table
+   * may end after its short closed timeout instead of the long idle one (a stub resolver
+   * uses a fresh port per query, so nothing more will come on most of these flows).
+   */
+  answered(slot: number): boolean {
+    const e = this.entry[slot];
+    if (e < 0) return false;
+    const q = this.counts[e * 5];
+    return q > 0 && this.counts[e * 5 + 1] >= q;
+  }
+
   release(slot: number): void {
     const e = this.entry[slot];
     this.entry[slot] = -1;
