@@ -7,22 +7,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CORPUS, PCAPS, parseNdjson, runCli } from './helpers/cli';
+import { LAB_YAML_PATTERNS, labYaml, writeLabConfig } from './helpers/lab-config';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'th-dns-'));
 t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-// pcaps/lab.yaml as JSON (the CLI reads JSON configs until the YAML loader lands).
-const labConfig = path.join(tmp, 'lab.json');
-fs.writeFileSync(labConfig, JSON.stringify({
-  networks: { internal: ['10.77.0.0/16', 'fd77::/16'] },
-  assets: {
-    dnsResolvers: ['10.77.0.2', 'fd77::2'],
-    esxiManagement: [{ address: '10.77.0.50', profile: 'management' }],
-  },
-}));
-t.match(fs.readFileSync(path.join(PCAPS, 'lab.yaml'), 'utf8'),
-  /esxiManagement:\n\s+- \{ address: 10\.77\.0\.50, profile: management \}/,
-  'lab.yaml names the same ESXi management address as this test');
+const labConfig = writeLabConfig(tmp);
+for (const re of LAB_YAML_PATTERNS) t.match(labYaml(), re, 'lab.yaml agrees with LAB_CONFIG');
 
 type Doc = Record<string, any>;
 const OURS = ['dns_tunnel', 'doh_unexpected_resolver', 'esxi_profile_violation'];
