@@ -149,7 +149,8 @@ t.test('good files: the lab config, the deploy sample, JSON', async (t) => {
   const lab = await runCli(['config', 'check', path.join(PCAPS, 'lab.yaml')]);
   t.equal(lab.code, 0, lab.stderr);
   t.match(lab.stdout,
-    /lab\.yaml: valid, 2 keys differ from the defaults: networks\.internal, assets\.dnsRes/);
+    new RegExp('lab\\.yaml: valid, 3 keys differ from the defaults: networks\\.internal, ' +
+      'assets\\.esxiManagement, assets\\.dnsResolvers'));
   const sample = await runCli(['config', 'check', path.join(REPO, 'deploy/tunnelhound.yaml')]);
   t.equal(sample.code, 0, sample.stderr);
   t.match(sample.stdout, /valid, \d+ keys differ from the defaults: .*networks\.internal/);
@@ -185,7 +186,8 @@ t.test('a file merges over the defaults: mappings by key, lists replaced', async
   t.equal(cfg.ESXiServiceProfiles.locked.inbound[0].peers?.[0], '10.0.0.0/24');
   t.same(cfg.rules.relay, { ...DEFAULT_CONFIG.rules.relay, enabled: false, severity: 'low' },
     'a rule keeps its other thresholds');
-  t.same(cfg.rules.doh, { enabled: true });
+  t.same(cfg.rules.doh, { enabled: true, maxDnsRecordBytes: 600, minShapePairs: 3 },
+    'a rule the file does not name keeps every default');
   t.ok(Object.isFrozen(cfg) && Object.isFrozen(cfg.networks.internal), 'deeply frozen');
   t.same(DEFAULT_CONFIG.ForwardingFlags.ssh, ['-L', '-R', '-D', '-w'], 'defaults untouched');
   t.throws(() => configFrom({ ['__proto__']: { DataAsymmetryThreshold: 0 } }),

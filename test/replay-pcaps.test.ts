@@ -9,6 +9,7 @@ import path from 'node:path';
 import Ajv from 'ajv';
 import { ECS_JSON_SCHEMA } from '../src/output/ecs-schema';
 import { PCAPS, parseNdjson, runCli } from './helpers/cli';
+import { writeLabConfig } from './helpers/lab-config';
 
 const RULE_HINTS: Record<string, string> = {
   'protocol-port-mismatch': 'protocol_port_mismatch',
@@ -33,6 +34,8 @@ interface Label {
 const validate = new Ajv({ allErrors: true, strict: false }).compile(ECS_JSON_SCHEMA);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'th-pcaps-'));
 t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
+// The captures are replayed with the lab's network context, as an operator would run it.
+const labConfig = writeLabConfig(tmp);
 
 const labels: Label[] = fs.readdirSync(PCAPS).filter((f) => f.endsWith('.json'))
   .map((f) => JSON.parse(fs.readFileSync(path.join(PCAPS, f), 'utf8')) as Label)
@@ -44,7 +47,8 @@ t.ok(labels.some((l) => l.tunnel) && labels.some((l) => !l.tunnel),
 for (const label of labels) {
   t.test(label.name, async (t) => {
     const flowsFile = path.join(tmp, `${label.name}.flows`);
-    const r = await runCli(['replay', '--flows', flowsFile, path.join(PCAPS, label.file)]);
+    const r = await runCli(['replay', '--config', labConfig, '--flows', flowsFile,
+      path.join(PCAPS, label.file)]);
     t.equal(r.code, 0, r.stderr);
     const alerts = parseNdjson(r.stdout);
     const flows = parseNdjson(fs.readFileSync(flowsFile, 'utf8'));

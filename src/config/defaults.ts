@@ -80,8 +80,27 @@ export interface TunnelhoundConfig {
       minExchangesOverBulk: number;
       minReverseBytes: number;
     };
-    doh: RuleSwitch;
-    dnsTunnel: RuleSwitch;
+    doh: RuleSwitch & {
+      /**
+       * Largest application_data record (bytes, after the handshake records) still counted
+       * as DNS-sized when judging a flow's shape: a DNS message plus HTTP/2 framing.
+       */
+      maxDnsRecordBytes: number;
+      /** Fewest DNS-sized request/response record pairs for a DoH-like shape. */
+      minShapePairs: number;
+    };
+    dnsTunnel: RuleSwitch & {
+      /** Distinct query names under one registered domain from one client in TimeWindow. */
+      minDistinctNames: number;
+      /** ... whose part under the registered domain averages at least this many bytes. */
+      minMeanSubdomainBytes: number;
+      /** One name alone: a subdomain part this long (bytes) ... */
+      minEncodedSubdomainBytes: number;
+      /** ... with at least this Shannon entropy in bits/byte is encoded data. */
+      minEntropy: number;
+      /** Registered domains never judged (reverse zones have long hex-like names). */
+      ignoreDomains: string[];
+    };
     icmpTunnel: RuleSwitch & {
       minEchoes: number;
       minChangedRatio: number;
@@ -153,8 +172,16 @@ export const DEFAULT_CONFIG: TunnelhoundConfig = {
       enabled: true, minPackets: 20, minEchoes: 8, minForwardExchanges: 1,
       minExchangesOverBulk: 3, minReverseBytes: 8192,
     },
-    doh: { enabled: true },
-    dnsTunnel: { enabled: true },
+    // A DNS message is rarely over 512 bytes (RFC 1035 s4.2.1 UDP limit, still what stubs
+    // ask); with HTTP/2 HEADERS or DATA framing and AEAD overhead 600 covers it.
+    doh: { enabled: true, maxDnsRecordBytes: 600, minShapePairs: 3 },
+    // Measured on the corpus: tunnels (iodine, dnscat2, dns2tcp, DNSExfiltrator) average
+    // 30-240 bytes under their domain; CDN and service names stay under 20.
+    dnsTunnel: {
+      enabled: true, minDistinctNames: 10, minMeanSubdomainBytes: 28,
+      minEncodedSubdomainBytes: 52, minEntropy: 4.2,
+      ignoreDomains: ['in-addr.arpa', 'ip6.arpa'],
+    },
     icmpTunnel: {
       enabled: true, minEchoes: 8, minChangedRatio: 0.5, minUnmatchedReplyRatio: 0.3,
       minDistinctSizes: 3,

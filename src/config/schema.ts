@@ -230,8 +230,30 @@ export const CONFIG_SCHEMA = z.strictObject({
             '(-R); above the few KB a rekey or an agent-forwarding signature moves ' +
             'server-first.'),
       }),
-    doh: ruleSwitch('DNS over HTTPS to an unexpected resolver (AN1485).', {}),
-    dnsTunnel: ruleSwitch('Data carried in DNS names (AN1485).', {}),
+    doh: ruleSwitch('DNS over HTTPS to an unexpected resolver (AN1485; AN1486 from an ESXi ' +
+      'management address).', {
+      maxDnsRecordBytes: z.int().min(64).max(16384)
+        .describe('Largest TLS application_data record (bytes, after the handshake) still ' +
+          'counted as DNS-sized: a DNS message (rarely over 512 bytes) plus HTTP/2 framing ' +
+          'and AEAD overhead.'),
+      minShapePairs: z.int().min(1).max(MAX_SHAPE_COUNT)
+        .describe('Fewest DNS-sized request/response record pairs for a DoH-like shape.'),
+    }),
+    dnsTunnel: ruleSwitch('Data carried in DNS names (AN1485).', {
+      minDistinctNames: z.int().min(1).max(MAX_SHAPE_COUNT)
+        .describe('Distinct query names under one registered domain from one client within ' +
+          'TimeWindow before the names are judged together.'),
+      minMeanSubdomainBytes: z.int().min(1).max(255)
+        .describe('... and the part of those names under the registered domain must average ' +
+          'at least this many bytes (tunnels: 30-240, CDN and service names: under 20).'),
+      minEncodedSubdomainBytes: z.int().min(1).max(255)
+        .describe('One name alone counts when its part under the registered domain is this ' +
+          'long (bytes) ...'),
+      minEntropy: z.number().gt(0).max(8)
+        .describe('... and has at least this Shannon entropy (bits per byte).'),
+      ignoreDomains: z.array(z.string().min(1).max(253)).max(MAX_LIST)
+        .describe('Registered domains never judged (reverse zones have long hex-like names).'),
+    }),
     icmpTunnel: ruleSwitch('Data carried in ICMP echo (AN1484).', {
       minEchoes: z.int().min(1).max(MAX_SHAPE_COUNT)
         .describe('Fewest echo requests before a flow is judged (a handful of pings says ' +

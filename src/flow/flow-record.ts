@@ -1,5 +1,7 @@
 import { FlowFingerprints } from '../fingerprints/types';
 import { IcmpEchoRecord } from './features/icmp-echo';
+import type { DnsFlowSummary } from './features/dns';
+import type { TlsShape } from './features/tls-shape';
 
 // The flow event a shard worker sends to the correlator: small, typed, structured-clonable.
 // "client" is the originator (the side that sent the SYN, or the best guess when the capture
@@ -51,6 +53,10 @@ export interface FlowRecord {
   sshShape?: SshShapeRecord;
   /** ICMP/ICMPv6 flows: echo sizes, counts and how the payloads changed (see features/). */
   icmpEcho?: IcmpEchoRecord;
+  /** DNS summary, for flows identified as DNS (src/flow/features/dns.ts). */
+  dns?: DnsFlowSummary;
+  /** application_data record sizes, for TLS over TCP (src/flow/features/tls-shape.ts). */
+  tlsShape?: TlsShape;
 }
 
 /**

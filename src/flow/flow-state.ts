@@ -7,6 +7,8 @@ import { formatAddress } from '../decode/flow-key';
 import { identifyPayload, PROTO } from '../protocols/identify';
 import { FlowFingerprints } from '../fingerprints/types';
 import { correctedEntropy } from './entropy';
+import { DnsFeatures } from './features/dns';
+import { TlsShapeFeatures } from './features/tls-shape';
 import { FlowEndReason, FlowRecord } from './flow-record';
 import { InspectorPool, wantsInspection } from './handshake-inspector';
 import { SshShape } from './features/ssh-shape';
@@ -83,6 +85,8 @@ export class FlowState {
   readonly sshShape: SshShape;
   /** Echo features of ICMP/ICMPv6 flows (pooled: only those flows take an entry). */
   readonly icmp: IcmpEchoFeatures;
+  readonly dns: DnsFeatures;
+  readonly tlsShape: TlsShapeFeatures;
   private readonly pool: Uint16Array;
   private readonly poolFree: Int32Array;
   private poolTop: number;
@@ -97,6 +101,8 @@ export class FlowState {
     this.inspectors = new InspectorPool(inspectorPool);
     this.sshShape = new SshShape(c);
     this.icmp = new IcmpEchoFeatures(c);
+    this.dns = new DnsFeatures(c);
+    this.tlsShape = new TlsShapeFeatures(c);
     this.hash = new Uint32Array(c);
     this.addr = new Uint32Array(c * 8);
     this.clientPort = new Uint16Array(c);
@@ -167,6 +173,8 @@ export class FlowState {
     this.inspected[slot] = 0;
     this.fingerprints[slot] = undefined;
     this.sshShape.init(slot);
+    this.dns.release(slot);
+    this.tlsShape.release(slot);
   }
 
   /** Does the packet belong to this slot's flow, in either direction? */
@@ -191,7 +199,8 @@ export class FlowState {
 
   isClosed(slot: number): boolean {
     const t = this.tcpState[slot];
-    return (t & ST_RST) !== 0 || (t & (ST_FIN_C | ST_FIN_S)) === (ST_FIN_C | ST_FIN_S);
+    return (t & ST_RST) !== 0 || (t & (ST_FIN_C | ST_FIN_S)) === (ST_FIN_C | ST_FIN_S) ||
+      (this.ipProto[slot] === IPPROTO.UDP && this.dns.answered(slot));
   }
 
   /** Fold one packet into the flow: counters, TCP history, identification, entropy sample. */
@@ -229,6 +238,11 @@ export class FlowState {
       this.headLen[d] = have + n;
     }
     if (this.entValue[d] === ENTROPY_PENDING) this.sampleEntropy(d, buf, off, len);
+    const proto = this.proto[d] !== 0 ? this.proto[d] : this.proto[d ^ 1];
+    if (proto === PROTO.DNS) this.dns.update(slot, p.proto === IPPROTO.TCP, buf, off, len);
+    else if (proto === PROTO.TLS && p.proto === IPPROTO.TCP) {
+      this.tlsShape.update(slot, dir, p.tcpSeq, buf, off, len);
+    }
   }
 
   /** Hand the payload to the flow's handshake inspector, attaching one when due. */
@@ -344,6 +358,8 @@ export class FlowState {
     }
     this.fingerprints[slot] = undefined;
     this.sshShape.release(slot);
+    this.dns.release(slot);
+    this.tlsShape.release(slot);
     for (let d = slot * 2; d < slot * 2 + 2; d++) {
       const h = this.entSlot[d];
       if (h >= 0) {
@@ -389,6 +405,8 @@ export class FlowState {
       encapsulation: this.encap[slot] === 0 ? undefined : ENCAP_NAMES[this.encap[slot]],
       sshShape: this.sshShape.toRecord(slot),
       icmpEcho: this.ipProto[slot] === IPPROTO.TCP ? undefined : this.icmp.toRecord(slot),
+      dns: this.dns.toRecord(slot),
+      tlsShape: this.tlsShape.toRecord(slot),
     };
   }
 

@@ -5,6 +5,9 @@ import { TunnelhoundConfig } from '../config/defaults';
 import { RULES } from '../detect/rules';
 import { icmpTunnelSignal } from './icmp-tunnel';
 import { relaySignal } from './relay';
+import { dnsTunnelSignal } from './dns-tunnel';
+import { dohSignal } from './doh';
+import { esxiProfileSignal } from './esxi-profile';
 import { Signal, SignalFactory } from './signal';
 import { createProxyTunnelSignal } from './proxy-tunnel';
 import { createEncapsulationSignal } from './encapsulation';
@@ -27,6 +30,9 @@ export const SIGNAL_FACTORIES: SignalFactory[] = [
   icmpTunnelSignal,
   relaySignal,
   volumeOutlierSignal,
+  dnsTunnelSignal,
+  dohSignal,
+  esxiProfileSignal,
 ];
 
 export function createSignals(cfg: TunnelhoundConfig): Signal[] {

@@ -1,0 +1,170 @@
+// DNS over HTTPS to a resolver the environment did not list in ExpectedDoHResolvers
+// (AN1485; AN1486 when the client is an ESXi management address). A flow counts as DoH when
+//   - its SNI is a known public DoH service or looks like one (a "doh"/"dns" first label),
+//   - or its server address is a known public DoH resolver,
+//   - or it sent no SNI, offered ALPN h2, and the record-size shape is DoH-like: after the
+//     handshake records, at least rules.doh.minShapePairs small client records answered by
+//     small server records and no record larger than rules.doh.maxDnsRecordBytes in the
+//     first TLS_SHAPE_RECORDS of either side (browsing pulls large records early).
+// Severity rises when the same client also used plain DNS within TimeWindow (a second
+// resolver path, the usual sign of an application bypassing the site resolver) and when
+// the client is an ESXi management interface.
+//
+// gap: a DNS tunnel carried inside DoH to an expected resolver (dnstt, dns2tcp over DoH) is
+// not told apart from ordinary DoH by shape yet; the corpus has too few such flows to set a
+// threshold that benign DoH (browsers) would not also cross.
+
+import { TunnelhoundConfig } from '../config/defaults';
+import { CidrSet, parseCidr } from '../config/cidr';
+import { Detection } from '../detect/detection';
+import { FlowRecord } from '../flow/flow-record';
+import { TlsShape } from '../flow/features/tls-shape';
+import { Evidence } from '../output/ecs-schema';
+import { PROTO } from '../protocols/identify';
+import { Signal, SignalFactory } from './signal';
+
+/**
+ * Public DoH services by host name (each matches itself and its subdomains), from the
+ * providers' own documentation pages.
+ */
+export const KNOWN_DOH_NAMES: readonly string[] = [
+  'cloudflare-dns.com', 'dns.google', 'dns.google.com', 'dns.quad9.net', 'doh.opendns.com',
+  'dns.nextdns.io', 'doh.cleanbrowsing.org', 'dns.adguard.com', 'dns.adguard-dns.com',
+  'doh.mullvad.net', 'dns.mullvad.net', 'doh.dns.sb', 'dns.controld.com',
+  'freedns.controld.com', 'odvr.nic.cz', 'doh.libredns.gr', 'dns.alidns.com', 'doh.pub',
+];
+/** Anycast addresses of the same services. */
+export const KNOWN_DOH_ADDRESSES: readonly string[] = [
+  '1.1.1.1', '1.0.0.1', '1.1.1.2', '1.0.0.2', '1.1.1.3', '1.0.0.3', '8.8.8.8', '8.8.4.4',
+  '9.9.9.9', '149.112.112.112', '208.67.222.222', '208.67.220.220', '94.140.14.14',
+  '94.140.15.15', '185.228.168.9', '45.90.28.0/24', '45.90.30.0/24', '194.242.2.2',
+  '2606:4700:4700::1111', '2606:4700:4700::1001', '2001:4860:4860::8888',
+  '2001:4860:4860::8844', '2620:fe::fe', '2620:fe::9',
+];
+/** A first label like "doh", "doh-2", "dns", "dns1" (doh.ffmuc.net, dns.example.org). */
+const DOH_LABEL = /^(doh|dns)(-?\d+)?\./;
+/** TLS 1.3 sends its encrypted handshake as application_data: skip those records. */
+const CLIENT_HANDSHAKE_RECORDS = 1;
+const SERVER_HANDSHAKE_RECORDS = 1;
+const DOT_PORT = 853;
+/** Clients remembered for "also used plain DNS"; the oldest go first. */
+export const DOH_MAX_DNS_CLIENTS = 50_000;
+
+function nameMatches(sni: string, list: readonly string[]): string | undefined {
+  const s = sni.toLowerCase();
+  return list.find((n) => s === n || s.endsWith(`.${n}`));
+}
+
+/** Number of DNS-sized request/response pairs, or 0 when a large record rules DoH out. */
+export function dohShapePairs(shape: TlsShape, maxRecord: number): number {
+  const client = shape.records[0].slice(CLIENT_HANDSHAKE_RECORDS);
+  const server = shape.records[1].slice(SERVER_HANDSHAKE_RECORDS);
+  if (client.some((n) => n > maxRecord) || server.some((n) => n > maxRecord)) return 0;
+  return Math.min(client.length, server.length);
+}
+
+interface DohIdentity {
+  how: 'sni' | 'address' | 'shape';
+  detail: string;
+  pairs: number;
+}
+
+export const dohSignal: SignalFactory = (cfg: TunnelhoundConfig): Signal => {
+  const rule = cfg.rules.doh;
+  const esxi = new CidrSet(cfg.assets.esxiManagement.map((a) => a.address));
+  const known = new CidrSet(KNOWN_DOH_ADDRESSES);
+  const expectedAddr = new CidrSet(cfg.ExpectedDoHResolvers.filter((e) => parseCidr(e)));
+  const expectedNames = cfg.ExpectedDoHResolvers.filter((e) => parseCidr(e) === null)
+    .map((n) => n.toLowerCase());
+  const plainDns = new Map<string, number>();
+
+  function identify(r: FlowRecord): DohIdentity | null {
+    const tls = r.fingerprints?.tls;
+    const sni = tls?.sni;
+    const pairs = r.tlsShape === undefined ? 0 : dohShapePairs(r.tlsShape, rule.maxDnsRecordBytes);
+    if (sni !== undefined) {
+      const hit = nameMatches(sni, KNOWN_DOH_NAMES);
+      if (hit !== undefined) return { how: 'sni', detail: `SNI ${sni} (public DoH ${hit})`, pairs };
+      if (DOH_LABEL.test(sni.toLowerCase())) {
+        return { how: 'sni', detail: `SNI ${sni} names a DoH/DNS service`, pairs };
+      }
+    }
+    if (known.contains(r.serverIp)) {
+      return { how: 'address', detail: `${r.serverIp} is a public DoH resolver`, pairs };
+    }
+    // Shape alone only speaks for SNI-less connections: a DoH client configured with a bare
+    // address sends none, while ordinary HTTPS to small pages (same shape) names its host.
+    const h2 = tls?.alpn?.includes('h2') ?? false;
+    if (sni === undefined && h2 && pairs >= rule.minShapePairs) {
+      return { how: 'shape', detail: 'no SNI, ALPN h2, DNS-sized request/response records',
+        pairs };
+    }
+    return null;
+  }
+
+  return {
+    name: 'doh',
+    observe({ record: r }) {
+      if (r.dns === undefined || r.serverPort !== 53) return;
+      plainDns.delete(r.clientIp);
+      plainDns.set(r.clientIp, r.lastTs);
+      if (plainDns.size > DOH_MAX_DNS_CLIENTS) {
+        plainDns.delete(plainDns.keys().next().value as string);
+      }
+    },
+    judge({ record: r }) {
+      // DNS over TLS (RFC 7858, port 853) is its own protocol, not HTTPS: not judged here.
+      if (!rule.enabled || r.ipProto !== 6 || r.serverPort === DOT_PORT) return null;
+      if (r.protoByDir[0] !== PROTO.TLS && r.protoByDir[1] !== PROTO.TLS) return null;
+      const id = identify(r);
+      if (id === null) return null;
+      const sni = r.fingerprints?.tls?.sni?.toLowerCase();
+      if (expectedAddr.contains(r.serverIp) ||
+        (sni !== undefined && nameMatches(sni, expectedNames) !== undefined)) return null;
+
+      const evidence: Evidence[] = [{
+        signal: 'doh_resolver', value: sni ?? r.serverIp,
+        threshold: cfg.ExpectedDoHResolvers.length === 0 ? 'none listed' :
+          cfg.ExpectedDoHResolvers.join(', '),
+        config_key: 'ExpectedDoHResolvers',
+        detail: `identified as DoH by ${id.how}: ${id.detail}; not an expected resolver`,
+      }];
+      if (id.pairs > 0) {
+        evidence.push({
+          signal: 'doh_shape_pairs', value: id.pairs, threshold: rule.minShapePairs,
+          config_key: 'rules.doh.minShapePairs',
+          detail: `request/response record pairs no larger than ${rule.maxDnsRecordBytes} ` +
+            'bytes (rules.doh.maxDnsRecordBytes)',
+        });
+      }
+      const last = plainDns.get(r.clientIp);
+      const alsoPlain = last !== undefined && Math.abs(r.firstTs - last) <= cfg.TimeWindow;
+      if (alsoPlain) {
+        evidence.push({
+          signal: 'doh_client_plain_dns', value: Math.round(Math.abs(r.firstTs - last) * 10) / 10,
+          threshold: cfg.TimeWindow, config_key: 'TimeWindow',
+          detail: `${r.clientIp} also sent plain DNS to port 53, this many seconds apart`,
+        });
+      }
+      const fromEsxi = esxi.contains(r.clientIp);
+      if (fromEsxi) {
+        evidence.push({
+          signal: 'esxi_management_client', value: r.clientIp, threshold: 'no DoH',
+          config_key: 'assets.esxiManagement', detail: 'the client is an ESXi management address',
+        });
+      }
+      const severity = fromEsxi ? 'high' : alsoPlain ? 'medium' : 'low';
+      return {
+        analytic: fromEsxi ? 'AN1486' : 'AN1485',
+        detection: 'doh_unexpected_resolver',
+        name: `DNS over HTTPS to unexpected resolver ${sni ?? r.serverIp}`,
+        description: `${r.clientIp} speaks DoH (${id.how}) to ${r.serverIp}:${r.serverPort}, ` +
+          'which ExpectedDoHResolvers does not list' +
+          (fromEsxi ? '; the client is an ESXi management interface' : ''),
+        severity,
+        score: { low: 40, medium: 60, high: 85 }[severity],
+        evidence,
+      };
+    },
+  };
+};
