@@ -225,6 +225,8 @@ export class Pipeline {
       this.inline.flush();
       shards = [this.inline.stats()];
     } else {
+      // A worker already dead would never answer the flush.
+      this.throwIfFailed();
       for (const s of this.shards) this.send(s);
       shards = await Promise.all(this.shards.map((s) => new Promise<ShardStats>((resolve) => {
         s.flushed = resolve;
