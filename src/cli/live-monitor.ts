@@ -30,7 +30,7 @@ export class LiveMonitor {
   private server: MetricsServer | null = null;
   private readonly statsTimer: NodeJS.Timeout;
   /** Capture counters at the last stats line, for the per-interval figures. */
-  private lastLogged = { received: 0, dropped: 0, ifDropped: 0, packets: 0 };
+  private lastLogged = { received: 0, dropped: 0, ifDropped: 0, packets: 0, lost: 0 };
 
   private constructor(private readonly opts: MonitorOptions) {
     this.sample();
@@ -92,14 +92,20 @@ export class LiveMonitor {
     return out;
   }
 
-  /** One structured line with the run's figures and what changed since the last one. */
+  /**
+   * One structured line with the run's figures and what changed since the last one: at info
+   * level, or at warn when packets were lost in the interval, so the default log level
+   * (warn) still shows every interval that lost something.
+   */
   logStats(): void {
     const s = this.snapshot();
     const c = s.capture ?? { received: 0, dropped: 0, ifDropped: 0 };
     const last = this.lastLogged;
-    this.lastLogged = { ...c, packets: s.packets };
+    this.lastLogged = { ...c, packets: s.packets, lost: s.lostPackets };
     const alerts = Object.values(s.alertsByRule).reduce((a, n) => a + n, 0);
-    this.opts.log.info({
+    const lost = c.dropped > last.dropped || c.ifDropped > last.ifDropped ||
+      s.lostPackets > last.lost;
+    this.opts.log[lost ? 'warn' : 'info']({
       capture: s.capture,
       interval: {
         received: c.received - last.received, dropped: c.dropped - last.dropped,
