@@ -15,6 +15,7 @@ function snapshot(over: Partial<LiveSnapshot> = {}): LiveSnapshot {
     queueDepth: [3, 0], workersDown: [1], workerRestarts: 2, lostPackets: 150, lostFlows: 9,
     flowReports: { idle: 5, closed: 11, evicted: 1, active: 4, flush: 0 },
     alertsByRule: { 'AN1484/protocol_port_mismatch': 3, 'AN1485/doh_unexpected': 1 },
+    alertsFolded: 6, alertUpdates: 4,
     delivery: { 'tcp-127.0.0.1-514': { sent: 8, retried: 1, spooled: 2, dropped: 0, queued: 0 } },
     capture: { received: 5000, dropped: 17, ifDropped: 3 }, capturing: true,
     ...over,
@@ -45,6 +46,8 @@ t.test('every figure of the snapshot is exposed under its documented name', asyn
     'detection="protocol_port_mismatch"}'), 3);
   t.equal(sample(text, 'tunnelhound_alerts_total{analytic="AN1485",' +
     'detection="doh_unexpected"}'), 1);
+  t.equal(sample(text, 'tunnelhound_alerts_folded_total'), 6);
+  t.equal(sample(text, 'tunnelhound_alert_updates_total'), 4);
   t.equal(sample(text, 'tunnelhound_worker_queue_depth{worker="0"}'), 3);
   t.equal(sample(text, 'tunnelhound_worker_queue_depth{worker="1"}'), 0);
   t.equal(sample(text, 'tunnelhound_worker_up{worker="0"}'), 1);

@@ -113,6 +113,7 @@ export class LiveMonitor {
       },
       packets: s.packets, bytes: s.bytes, flowsActive: s.flowsActive,
       flowReports: s.flowReports, alerts, alertsByRule: s.alertsByRule,
+      alertsFolded: s.alertsFolded, alertUpdates: s.alertUpdates,
       malformed: s.skipped, queueDepth: s.queueDepth, workerRestarts: s.workerRestarts,
       lostPackets: s.lostPackets, lostFlows: s.lostFlows, delivery: s.delivery,
       ...(s.endpointLagSeconds !== undefined ? { endpointLagSeconds: s.endpointLagSeconds } : {}),

@@ -61,6 +61,8 @@ export type FlowsByReason = Record<FlowEndReason, number>;
 export interface SensorSnapshot extends PipelineLiveStats {
   flowReports: FlowsByReason;
   alertsByRule: Record<string, number>;
+  alertsFolded: number;
+  alertUpdates: number;
   delivery: Record<string, SinkStats>;
   /** Absent when no endpoint feed runs; null while the feed cannot tell. */
   endpointLagSeconds?: number | null;
@@ -136,6 +138,8 @@ export class Sensor {
       ...this.pipeline.liveStats(),
       flowReports: { ...this.flowReports },
       alertsByRule: { ...this.engine.alertsByRule },
+      alertsFolded: this.engine.folded,
+      alertUpdates: this.engine.alertUpdates,
       delivery,
     };
     if (this.endpointLag !== undefined) snap.endpointLagSeconds = this.endpointLag();

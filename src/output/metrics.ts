@@ -38,6 +38,9 @@ export const METRIC_HELP = {
   tunnelhound_flow_reports_total: 'Flow records made, by reason: idle, closed, evicted ' +
     '(table full), flush (shutdown) end a flow; active is an interim report on a live one.',
   tunnelhound_alerts_total: 'Alerts raised, by analytic and detection.',
+  tunnelhound_alerts_folded_total: 'Alerts not sent: the same hosts had the same alert ' +
+    'within TimeWindow.',
+  tunnelhound_alert_updates_total: 'Updates sent for alerts of long flows whose evidence grew.',
   tunnelhound_worker_queue_depth: 'Packet batches handed to a shard worker and not yet ' +
     'processed (at most 4; always at 4 means the worker cannot keep up).',
   tunnelhound_worker_up: 'Whether a shard worker is running (0 while one is replaced).',
@@ -108,6 +111,8 @@ export class SensorMetrics {
         c.inc({ analytic: key.slice(0, slash), detection: key.slice(slash + 1) }, n);
       }
     });
+    counter('tunnelhound_alerts_folded_total', [], (c, s) => c.inc(s.alertsFolded));
+    counter('tunnelhound_alert_updates_total', [], (c, s) => c.inc(s.alertUpdates));
     gauge('tunnelhound_worker_queue_depth', ['worker'], (g, s) => {
       s.queueDepth.forEach((d, i) => g.set({ worker: String(i) }, d));
     });
