@@ -313,6 +313,10 @@ export class Pipeline {
    * and the batches it had not processed are gone; a fresh worker takes the shard over with
    * new buffers (the old ones went with the dead thread), so waiting feeds and a pending
    * flush go on against it.
+   *
+   * Known gap: a worker that hangs (alive, never answering) is not detected; feed() then
+   * waits on its buffers and the kernel ring overflows. A watchdog on unanswered ticks that
+   * terminates the worker (and so lands here) is the missing piece.
    */
   private onWorkerExit(shard: Shard, code: number): void {
     shard.online = false;
