@@ -91,10 +91,10 @@ export async function live(opts: LiveOptions): Promise<LiveSummary> {
       'privileges dropped');
   }
   let stopping = false;
-  const stop = (sig: string) => {
+  const stop = (why: string) => {
     if (stopping) return;
     stopping = true;
-    opts.log.info({ signal: sig }, 'stopping capture');
+    opts.log.info({ reason: why }, 'stopping capture');
     h.breakLoop();
   };
   const onInt = () => stop('SIGINT');
