@@ -106,7 +106,7 @@ function metricValue(text: string, series: string): number {
 }
 
 async function poll<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean,
-  ms = 20_000): Promise<T> {
+  ms = 60_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await fn();
@@ -132,7 +132,7 @@ t.test('tunnel captures replayed onto a veth: alerts, metrics, health, --user',
     sensor.stderr!.on('data', (b: Buffer) => {
       log += b.toString();
     });
-    const started = await waitFor(sensor, /capture started/, 10_000);
+    const started = await waitFor(sensor, /capture started/, 30_000);
     const url = /"metrics":"(http:\/\/127\.0\.0\.1:\d+)\/metrics"/.exec(started)?.[1];
     t.ok(url, 'the metrics address is logged');
     t.match(started, /"msg":"privileges dropped"/);

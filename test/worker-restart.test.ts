@@ -63,7 +63,7 @@ function shardOf(r: FlowRecord): number {
   return Number(r.flowId.split(':')[0]);
 }
 
-async function until(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
+async function until(what: string, cond: () => boolean, ms = 30_000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
