@@ -4,16 +4,17 @@
 import { PcapHandle } from '../capture/pcap';
 import { TunnelhoundConfig } from '../config/defaults';
 import { RotateOptions } from '../output/ndjson-writer';
+import { ListenAddress } from '../output/metrics-server';
+import { LiveMonitor } from './live-monitor';
 import { Logger } from './log';
 import { reloadConfig } from './reload';
+import { Credentials, dropPrivileges, resolveCredentials } from './privileges';
 import { abandonSinks, Sensor, SensorSummary, SinkRoute, summaryLine } from './sensor';
 import { READ_BUFFER_BYTES } from './replay';
 import { EndpointFeed } from '../endpoint/feed';
 
 /** How often flow timeouts advance on a quiet link and capture statistics are refreshed. */
 const TICK_MS = 1000;
-/** Capture statistics go to the log this often. */
-const STATS_LOG_MS = 60_000;
 
 export interface LiveOptions {
   device: string;
@@ -32,6 +33,12 @@ export interface LiveOptions {
   bpf?: string;
   log: Logger;
   endpoint?: EndpointFeed;
+  /** Serve Prometheus metrics and /healthz here. */
+  metrics?: ListenAddress;
+  /** Period of the capture stats log line (default one minute). */
+  statsIntervalMs?: number;
+  /** `NAME[:GROUP]` to become once the capture, the outputs and the metrics port are open. */
+  user?: string;
 }
 
 export interface LiveSummary extends SensorSummary {
@@ -40,7 +47,10 @@ export interface LiveSummary extends SensorSummary {
 
 export async function live(opts: LiveOptions): Promise<LiveSummary> {
   let h: PcapHandle;
+  let creds: Credentials | null = null;
   try {
+    // A user that does not exist is found before anything is opened.
+    if (opts.user !== undefined) creds = resolveCredentials(opts.user);
     h = PcapHandle.openLive({
       device: opts.device, snaplen: opts.snaplen, bufferSize: opts.bufferSize,
       promiscuous: opts.promiscuous, timeoutMs: 100,
@@ -53,16 +63,44 @@ export async function live(opts: LiveOptions): Promise<LiveSummary> {
   }
   const link = h.datalink();
   const started = process.hrtime.bigint();
+  const log = opts.log;
   const sensor = new Sensor({
     config: opts.config, workers: opts.workers, alerts: opts.alerts, flows: opts.flows,
     sinks: opts.sinks, deliveryTimeoutMs: opts.deliveryTimeoutMs, rotate: opts.rotate,
     endpoint: opts.endpoint,
+    restartWorkers: true,
+    onWorkerLoss: (l) => log.error({
+      shard: l.shard, exitCode: l.code, err: l.error, lostPackets: l.packets,
+      lostFlows: l.flows, restarts: l.restarts,
+    }, 'shard worker died; replaced'),
   });
+  // Workers would keep the process alive after a failure; sinks would keep their timers.
+  const abandon = async (err: unknown, monitor?: LiveMonitor): Promise<never> => {
+    await monitor?.close();
+    h.close();
+    await sensor.pipeline.destroy();
+    await abandonSinks(opts.sinks);
+    await opts.endpoint?.close();
+    throw err;
+  };
+  const monitor = await LiveMonitor.start({
+    sensor, handle: h, log, metrics: opts.metrics, statsIntervalMs: opts.statsIntervalMs,
+    endpointFeed: opts.endpoint !== undefined,
+  }).catch((err) => abandon(err));
+  if (creds !== null) {
+    try {
+      dropPrivileges(creds);
+    } catch (err) {
+      await abandon(err, monitor);
+    }
+    log.info({ user: creds.user, uid: creds.uid, group: creds.group, gid: creds.gid },
+      'privileges dropped');
+  }
   let stopping = false;
-  const stop = (sig: string) => {
+  const stop = (why: string) => {
     if (stopping) return;
     stopping = true;
-    opts.log.info({ signal: sig }, 'stopping capture');
+    opts.log.info({ reason: why }, 'stopping capture');
     h.breakLoop();
   };
   const onInt = () => stop('SIGINT');
@@ -78,12 +116,16 @@ export async function live(opts: LiveOptions): Promise<LiveSummary> {
   process.on('SIGTERM', onTerm);
   process.on('SIGHUP', onHup);
   opts.log.info({ device: opts.device, linktype: link.name }, 'capture started');
+  // A pipeline that failed while the link was quiet (workers dying past their restart
+  // budget) is noticed here: the loop stops and the failure ends the run.
+  let tickFailure: unknown = null;
   const tick = setInterval(() => {
-    sensor.pipeline.tick(Date.now() / 1000).catch((err) => opts.log.error({ err }, 'tick'));
+    monitor.sample();
+    sensor.pipeline.tick(Date.now() / 1000).catch((err) => {
+      tickFailure ??= err;
+      stop('pipeline failure');
+    });
   }, TICK_MS);
-  const statsTimer = setInterval(() => {
-    opts.log.info({ capture: h.stats(), packets: sensor.pipeline.totalPackets }, 'capture stats');
-  }, STATS_LOG_MS);
   const buf = new Uint8Array(new ArrayBuffer(READ_BUFFER_BYTES));
   let capture: LiveSummary['capture'] = null;
   try {
@@ -93,24 +135,33 @@ export async function live(opts: LiveOptions): Promise<LiveSummary> {
       await sensor.drain();
       if (r.eof) break;
     }
-    capture = h.stats();
+    if (tickFailure !== null) throw tickFailure;
+    monitor.stopCapturing();
+    capture = monitor.captureTotals();
   } catch (err) {
-    // Workers would keep the process alive after a failure (an output that broke).
+    await monitor.close();
     await sensor.pipeline.destroy();
     await abandonSinks(opts.sinks);
     await opts.endpoint?.close();
     throw err;
   } finally {
     clearInterval(tick);
-    clearInterval(statsTimer);
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
     process.off('SIGHUP', onHup);
     h.close();
   }
-  const summary = await sensor.finish();
+  let summary: SensorSummary;
+  try {
+    summary = await sensor.finish();
+  } finally {
+    // /healthz answers 503 while flows are flushed, then the port closes.
+    await monitor.close();
+  }
   const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
   const c = capture;
+  log.info({ summary: { ...summary, shards: undefined }, capture, elapsedSec: elapsed },
+    'capture done');
   process.stderr.write(summaryLine(summary, elapsed) +
     (c ? `; capture: ${c.received} received, ${c.dropped} dropped by kernel, ` +
       `${c.ifDropped} dropped by interface` : '') + '\n');

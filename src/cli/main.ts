@@ -10,6 +10,7 @@ import { endpointParse } from './endpoint-parse';
 import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, UsageError } from './errors';
 import { live } from './live';
 import { makeLogger } from './log';
+import { parseListenAddress } from '../output/metrics-server';
 import { replay } from './replay';
 import { addSinkOptions, buildSinks } from './sink-options';
 import { addEndpointOptions, buildEndpointFeed, EndpointCliOptions } from './endpoint-options';
@@ -56,6 +57,14 @@ function common(cmd: Command): Command {
       'this size').argParser(intOption('--rotate-size', 4096, Number.MAX_SAFE_INTEGER)))
     .addOption(new Option('--rotate-interval <seconds>', 'start a new --alerts/--flows file ' +
       'this often').argParser(intOption('--rotate-interval', 1, 366 * 86400)));
+}
+
+function listenOption(v: string) {
+  try {
+    return parseListenAddress(v);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
 }
 
 function rotation(o: { rotateSize?: number; rotateInterval?: number }) {
@@ -135,6 +144,12 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(new Option('--buffer-size <bytes>', 'kernel capture buffer')
       .argParser(intOption('--buffer-size', 65536, 2 ** 31 - 1)).default(32 * 1024 * 1024))
     .option('--no-promiscuous', 'do not put the interface in promiscuous mode')
+    .addOption(new Option('--metrics <host:port>', 'serve Prometheus /metrics and /healthz ' +
+      'here (port 0: any free port, logged)').argParser(listenOption))
+    .addOption(new Option('--stats-interval <seconds>', 'log capture statistics this often')
+      .argParser(intOption('--stats-interval', 1, 86400)).default(60))
+    .option('--user <name[:group]>', 'switch to this user once the interface, the outputs ' +
+      'and the metrics port are open (needs root)')
     .action((o) => {
       checkDistinctOutputs(o);
       const log = makeLogger(o.logLevel);
@@ -144,7 +159,8 @@ export async function main(argv: string[]): Promise<number> {
         sinks, deliveryTimeoutMs: o.deliveryTimeout * 1000, rotate: rotation(o),
         device: o.interface, snaplen: o.snaplen, bufferSize: o.bufferSize,
         promiscuous: o.promiscuous !== false, config, workers: o.workers, alerts: o.alerts,
-        flows: o.flows, bpf: o.bpf, log, endpoint,
+        flows: o.flows, bpf: o.bpf, log, endpoint, metrics: o.metrics,
+        statsIntervalMs: o.statsInterval * 1000, user: o.user,
         // Standard input cannot be read twice: such a config is not reloaded.
         configFile: o.config === '-' ? undefined : o.config,
       }));
@@ -208,7 +224,7 @@ export async function main(argv: string[]): Promise<number> {
     if (e.code === 'ERR_OUTPUT_CLOSED') return EXIT_OK;
     process.stderr.write(`tunnelhound: ${e.message}\n`);
     if (err instanceof UsageError) return EXIT_USAGE;
-    return e.code === 'ERR_CAPTURE_ARG' || e.code === 'ERR_CAPTURE_FILTER'
-      ? EXIT_USAGE : EXIT_RUNTIME;
+    return e.code === 'ERR_CAPTURE_ARG' || e.code === 'ERR_CAPTURE_FILTER' ||
+      e.code === 'ERR_METRICS_LISTEN' ? EXIT_USAGE : EXIT_RUNTIME;
   }
 }

@@ -4,11 +4,11 @@
 import { TunnelhoundConfig } from '../config/defaults';
 import { changedKeys } from '../config/diff';
 import { DetectionEngine } from '../detect/engine';
-import { FlowRecord } from '../flow/flow-record';
+import { FlowEndReason, FlowRecord } from '../flow/flow-record';
 import { alertDocument, flowDocument } from '../output/ecs';
 import { fingerprintLine } from '../output/fingerprint-line';
 import { NdjsonWriter, RotateOptions } from '../output/ndjson-writer';
-import { Pipeline, PipelineStats } from '../pipeline/dispatcher';
+import { Pipeline, PipelineLiveStats, PipelineStats, WorkerLoss } from '../pipeline/dispatcher';
 import { DocKind, Sink, SinkStats } from '../output/sinks/sink';
 import { EndpointFeed, EndpointSummary, endpointSummaryText } from '../endpoint/feed';
 
@@ -28,6 +28,14 @@ export interface SensorOptions {
   rotate?: RotateOptions;
   /** Endpoint events (process <-> socket) joined with the flows before detection. */
   endpoint?: EndpointFeed;
+  /** Replace shard workers that die instead of failing the run (live capture). */
+  restartWorkers?: boolean;
+  onWorkerLoss?: (loss: WorkerLoss) => void;
+  /**
+   * How far the endpoint feed lags behind the packets, in seconds, or null while it cannot
+   * tell; asked when metrics are read. Defaults to the endpoint feed's own lag.
+   */
+  endpointLagSeconds?: () => number | null;
 }
 
 export interface SinkRoute {
@@ -53,6 +61,20 @@ export interface SensorSummary extends PipelineStats {
   suppressedByRule?: Record<string, number>;
 }
 
+/** Flow reports by why they were made (`active` are interim reports on live flows). */
+export type FlowsByReason = Record<FlowEndReason, number>;
+
+/** The sensor's figures while it runs, for metrics and the periodic stats log. */
+export interface SensorSnapshot extends PipelineLiveStats {
+  flowReports: FlowsByReason;
+  alertsByRule: Record<string, number>;
+  alertsFolded: number;
+  alertUpdates: number;
+  delivery: Record<string, SinkStats>;
+  /** Absent when no endpoint feed runs; null while the feed cannot tell. */
+  endpointLagSeconds?: number | null;
+}
+
 export class Sensor {
   readonly pipeline: Pipeline;
   private readonly engine: DetectionEngine;
@@ -60,6 +82,9 @@ export class Sensor {
   private readonly flowWriter: NdjsonWriter | null;
   private readonly fingerprintWriter: NdjsonWriter | null;
   private flowsEnded = 0;
+  private readonly flowReports: FlowsByReason =
+    { idle: 0, closed: 0, evicted: 0, active: 0, flush: 0 };
+  private readonly endpointLag: (() => number | null) | undefined;
   private readonly sinks: SinkRoute[];
   /** Whether any sink takes alerts / flow records: fixed for the run, asked per record. */
   private readonly alertSinks: boolean;
@@ -81,15 +106,21 @@ export class Sensor {
     this.alertWriter = writer(opts.alerts, 'alerts');
     this.flowWriter = writer(opts.flows, 'flow records');
     this.fingerprintWriter = writer(opts.fingerprints, 'fingerprints');
+    const feed = opts.endpoint;
+    this.endpointLag = opts.endpointLagSeconds ??
+      (feed === undefined ? undefined : () => feed.lagSeconds());
     this.pipeline = new Pipeline({
       workers: opts.workers,
       flowTable: opts.config.flowTable,
       onRecord: (r) => this.onRecord(r),
+      restartWorkers: opts.restartWorkers,
+      onWorkerLoss: opts.onWorkerLoss,
     });
   }
 
   private onRecord(r: FlowRecord): void {
     if (r.final) this.flowsEnded++;
+    this.flowReports[r.reason]++;
     if (this.alertWriter !== null || this.alertSinks) {
       const m = this.endpoint?.match(r);
       for (const v of this.engine.evaluate(r, m)) {
@@ -133,6 +164,22 @@ export class Sensor {
       this.engine.reconfigure(effective);
     }
     return { changed, ignored };
+  }
+
+  /** Figures of the run so far (not per packet: it walks the shards and the sinks). */
+  snapshot(): SensorSnapshot {
+    const delivery: Record<string, SinkStats> = {};
+    for (const s of this.sinks) delivery[s.sink.name] = s.sink.stats();
+    const snap: SensorSnapshot = {
+      ...this.pipeline.liveStats(),
+      flowReports: { ...this.flowReports },
+      alertsByRule: { ...this.engine.alertsByRule },
+      alertsFolded: this.engine.folded,
+      alertUpdates: this.engine.alertUpdates,
+      delivery,
+    };
+    if (this.endpointLag !== undefined) snap.endpointLagSeconds = this.endpointLag();
+    return snap;
   }
 
   /** Reopen the output files by name (SIGHUP, after logrotate moved them). */
@@ -193,10 +240,13 @@ export function summaryLine(s: SensorSummary, elapsedSec: number): string {
   const noEntropy = s.shards.reduce((a, sh) => a + sh.entropyPoolExhausted, 0);
   const dry = (noInspector > 0 ? `, ${noInspector} handshakes not inspected (pool full)` : '') +
     (noEntropy > 0 ? `, ${noEntropy} directions without entropy sample (pool full)` : '');
+  const lost = s.workerRestarts === 0 ? '' : `, ${s.workerRestarts} shard worker restarts ` +
+    `(${s.lostPackets} packets and ${s.lostFlows} flows lost)`;
   const delivery = Object.entries(s.delivery).map(([name, d]) => `; ${name}: ${d.sent} sent, ` +
     `${d.retried} retried, ${d.spooled} spooled, ${d.dropped} dropped`).join('');
   return `tunnelhound: ${s.packets} packets, ${s.bytes} bytes, ${s.flows} flows, ` +
     `${s.alerts} alerts (${s.alertsFolded} repeats folded), ${skippedText}, ` +
-    `${evicted} evicted${dry}, ${elapsedSec.toFixed(2)} s, ${pps} packets/s${delivery}` +
+    `${evicted} evicted${dry}${lost}, ` +
+    `${elapsedSec.toFixed(2)} s, ${pps} packets/s${delivery}` +
     (s.endpoint === undefined ? '' : endpointSummaryText(s.endpoint));
 }

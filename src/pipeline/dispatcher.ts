@@ -14,6 +14,9 @@ import { flowHashOf } from '../flow/flow-hash';
 import { FlowTableOptions } from '../flow/flow-table';
 import { FromShard, ShardInit, ToShard } from './messages';
 import { ShardProcessor, ShardStats, wireLength } from './shard-processor';
+import { RestartBudget, WorkerLoss } from './worker-restarts';
+
+export type { WorkerLoss } from './worker-restarts';
 
 /**
  * Bytes per shard batch: transfers below about 256 KiB cost more than they carry, and one
@@ -30,6 +33,14 @@ export interface PipelineOptions {
   workers: number;
   flowTable: FlowTableOptions;
   onRecord: (r: FlowRecord) => void;
+  /**
+   * Replace a shard worker that dies (live capture: the sensor keeps running, the loss is
+   * counted). Without it a dead worker fails the run (replay: a result with a hole in it
+   * must not look complete).
+   */
+  restartWorkers?: boolean;
+  /** Told of every worker that died and was replaced. */
+  onWorkerLoss?: (loss: WorkerLoss) => void;
 }
 
 export interface PipelineStats {
@@ -38,10 +49,41 @@ export interface PipelineStats {
   /** Packets no shard could use, by decode anomaly name. */
   skipped: Record<string, number>;
   shards: ShardStats[];
+  /** Shard workers that died and were replaced, and what they took with them. */
+  workerRestarts: number;
+  lostPackets: number;
+  lostFlows: number;
+}
+
+/** What the pipeline is doing now: for metrics and the periodic stats log. */
+export interface PipelineLiveStats {
+  packets: number;
+  bytes: number;
+  skipped: Record<string, number>;
+  /** Flows held in the tables (shard workers: as of their last tick). */
+  flowsActive: number;
+  /** Batches handed to each shard worker and not yet processed (empty when inline). */
+  queueDepth: number[];
+  /** Shard workers not running now (dead and not yet replaced, or still starting). */
+  workersDown: number[];
+  workerRestarts: number;
+  lostPackets: number;
+  lostFlows: number;
 }
 
 interface Shard {
+  index: number;
+  init: ShardInit;
   worker: Worker;
+  /** The worker has started and has not died since. */
+  online: boolean;
+  /** The last uncaught error the worker reported, kept for the exit that follows it. */
+  error: Error | null;
+  /** Packets in `current`, and in each batch in flight (oldest first): what a crash loses. */
+  currentPackets: number;
+  batchPackets: number[];
+  /** The shard's statistics from its last tick (flows it holds). */
+  lastStats: ShardStats | null;
   free: ArrayBuffer[];
   current: Uint8Array | null;
   used: number;
@@ -62,6 +104,9 @@ export class Pipeline {
   private nextTickSec = 0;
   /** Records too large for a shard batch (never seen on IP link types). */
   private oversized = 0;
+  /** Set before the pipeline terminates its own workers: their exits are not crashes. */
+  private stopping = false;
+  private readonly restarts = new RestartBudget();
 
   constructor(private readonly opts: PipelineOptions) {
     if (opts.workers === 0) {
@@ -76,17 +121,33 @@ export class Pipeline {
       inspectorPool: Math.max(1, Math.ceil(opts.flowTable.inspectorPool / opts.workers)),
     };
     for (let i = 0; i < opts.workers; i++) {
-      const init: ShardInit = { shard: i, flowTable: perShard };
-      const worker = new Worker(path.join(__dirname, 'shard-worker.js'), { workerData: init });
       const shard: Shard = {
-        worker, free: [], current: null, used: 0, linkType: -1, inFlight: 0, waiters: [],
-        flushed: null,
+        index: i, init: { shard: i, flowTable: perShard }, worker: null as unknown as Worker,
+        online: false, error: null, currentPackets: 0, batchPackets: [], lastStats: null,
+        free: [], current: null, used: 0, linkType: -1, inFlight: 0, waiters: [], flushed: null,
       };
       for (let b = 0; b < SHARD_BUFFERS; b++) shard.free.push(new ArrayBuffer(SHARD_BATCH_BYTES));
-      worker.on('message', (m: FromShard) => this.onShardMessage(shard, m));
-      worker.on('error', (err) => this.fail(err));
+      this.startWorker(shard);
       this.shards.push(shard);
     }
+  }
+
+  private startWorker(shard: Shard): void {
+    const worker = new Worker(path.join(__dirname, 'shard-worker.js'), { workerData: shard.init });
+    shard.worker = worker;
+    shard.online = false;
+    shard.error = null;
+    worker.on('online', () => {
+      shard.online = true;
+    });
+    worker.on('message', (m: FromShard) => this.onShardMessage(shard, m));
+    // An uncaught error is followed by 'exit': that is where the shard is replaced.
+    worker.on('error', (err) => {
+      shard.error = err;
+    });
+    worker.on('exit', (code) => {
+      if (shard.worker === worker) this.onWorkerExit(shard, code);
+    });
   }
 
   /** Packets no shard could use (bad link or network headers), by anomaly name. */
@@ -132,6 +193,7 @@ export class Pipeline {
           }
           shard.current!.set(buf.subarray(off, off + size), shard.used);
           shard.used += size;
+          shard.currentPackets++;
         }
       }
       off += size;
@@ -163,23 +225,48 @@ export class Pipeline {
       this.inline.flush();
       shards = [this.inline.stats()];
     } else {
+      // A worker already dead would never answer the flush.
+      this.throwIfFailed();
       for (const s of this.shards) this.send(s);
       shards = await Promise.all(this.shards.map((s) => new Promise<ShardStats>((resolve) => {
         s.flushed = resolve;
         s.worker.postMessage({ type: 'flush' } satisfies ToShard);
       })));
       this.throwIfFailed();
+      this.stopping = true;
       await Promise.all(this.shards.map((s) => s.worker.terminate()));
     }
     // Each packet is decoded for its anomalies exactly once: by the dispatcher when shards
     // run in workers (they see it again, but only to find its flow), inline otherwise.
     const skipped = this.inline !== null ? shards[0].anomalies : this.skipped.toObject();
     if (this.oversized > 0) skipped.oversized_record = this.oversized;
-    return { packets: this.packets, bytes: this.bytes, skipped, shards };
+    return {
+      packets: this.packets, bytes: this.bytes, skipped, shards,
+      workerRestarts: this.restarts.count, lostPackets: this.restarts.lostPackets,
+      lostFlows: this.restarts.lostFlows,
+    };
+  }
+
+  /** Figures of the run so far; cheap enough to ask every few seconds, not per packet. */
+  liveStats(): PipelineLiveStats {
+    const inline = this.inline?.stats();
+    const skipped = inline !== undefined ? inline.anomalies : this.skipped.toObject();
+    if (this.oversized > 0) skipped.oversized_record = this.oversized;
+    return {
+      packets: this.packets, bytes: this.bytes, skipped,
+      flowsActive: inline !== undefined ? inline.flowsInTable
+        : this.shards.reduce((a, s) => a + (s.lastStats?.flowsInTable ?? 0), 0),
+      queueDepth: this.shards.map((s) => s.inFlight),
+      workersDown: this.shards.filter((s) => !s.online).map((s) => s.index),
+      workerRestarts: this.restarts.count,
+      lostPackets: this.restarts.lostPackets,
+      lostFlows: this.restarts.lostFlows,
+    };
   }
 
   /** Stop the workers without flushing (after a failure). */
   async destroy(): Promise<void> {
+    this.stopping = true;
     await Promise.all(this.shards.map((s) => s.worker.terminate()));
   }
 
@@ -200,20 +287,68 @@ export class Pipeline {
     const msg: ToShard = { type: 'batch', buf, bytes: shard.used, linkType: shard.linkType };
     shard.worker.postMessage(msg, [buf]);
     shard.inFlight++;
+    shard.batchPackets.push(shard.currentPackets);
     shard.current = null;
     shard.used = 0;
+    shard.currentPackets = 0;
   }
 
   private onShardMessage(shard: Shard, m: FromShard): void {
     for (const r of m.records) this.opts.onRecord(r);
     if (m.type === 'batch-done') {
       shard.inFlight--;
+      shard.batchPackets.shift();
       shard.free.push(m.buf);
       const w = shard.waiters.shift();
       if (w) w();
+    } else if (m.type === 'tick-done') {
+      shard.lastStats = m.stats;
     } else if (m.type === 'flushed' && shard.flushed) {
       shard.flushed(m.stats);
     }
+  }
+
+  /**
+   * A worker ended without being asked: an uncaught error in it, or killed. Its flow table
+   * and the batches it had not processed are gone; a fresh worker takes the shard over with
+   * new buffers (the old ones went with the dead thread), so waiting feeds and a pending
+   * flush go on against it.
+   *
+   * Known gap: a worker that hangs (alive, never answering) is not detected; feed() then
+   * waits on its buffers and the kernel ring overflows. A watchdog on unanswered ticks that
+   * terminates the worker (and so lands here) is the missing piece.
+   */
+  private onWorkerExit(shard: Shard, code: number): void {
+    shard.online = false;
+    if (this.stopping || this.failure) return;
+    const error = shard.error ??
+      new Error(`shard worker ${shard.index} exited with code ${code}`);
+    if (!this.opts.restartWorkers) {
+      this.fail(error);
+      return;
+    }
+    const loss: WorkerLoss = {
+      shard: shard.index, code, error, restarts: 0,
+      packets: shard.batchPackets.reduce((a, n) => a + n, 0),
+      flows: shard.lastStats?.flowsInTable ?? 0,
+    };
+    const refused = this.restarts.take(loss);
+    if (refused !== null) {
+      this.fail(refused);
+      return;
+    }
+    for (let b = 0; b < shard.inFlight; b++) shard.free.push(new ArrayBuffer(SHARD_BATCH_BYTES));
+    shard.inFlight = 0;
+    shard.batchPackets = [];
+    shard.lastStats = null;
+    this.startWorker(shard);
+    for (const w of shard.waiters.splice(0)) w();
+    if (shard.flushed !== null) {
+      // finish() is waiting on this shard: the new worker answers for it (with nothing).
+      this.send(shard);
+      shard.worker.postMessage({ type: 'flush' } satisfies ToShard);
+    }
+    this.opts.onWorkerLoss?.(loss);
   }
 
   private fail(err: Error): void {

@@ -18,5 +18,5 @@ export type ToShard =
 export type FromShard =
   | { type: 'records'; records: FlowRecord[] }
   | { type: 'batch-done'; buf: ArrayBuffer; records: FlowRecord[] }
-  | { type: 'tick-done'; records: FlowRecord[] }
+  | { type: 'tick-done'; records: FlowRecord[]; stats: ShardStats }
   | { type: 'flushed'; records: FlowRecord[]; stats: ShardStats };

@@ -36,7 +36,9 @@ parentPort!.on('message', (msg: ToShard) => {
   }
   if (msg.type === 'tick') {
     processor.advance(msg.now);
-    reply = { type: 'tick-done', records: take() };
+    // The statistics ride along once a tick: the main thread's view of the shard (flows
+    // held, for metrics and for what a crash would lose).
+    reply = { type: 'tick-done', records: take(), stats: processor.stats() };
   } else {
     processor.flush();
     reply = { type: 'flushed', records: take(), stats: processor.stats() };

@@ -5,6 +5,8 @@ import { execFileSync } from 'node:child_process';
 export interface VethLab {
   ns: string;
   hostIf: string;
+  /** The peer end, inside the namespace: what is sent out of it arrives on hostIf. */
+  nsIf: string;
   hostAddr: string;
   nsAddr: string;
   destroy(): void;
@@ -51,7 +53,7 @@ export function createVethLab(): VethLab {
     destroy();
     throw err;
   }
-  return { ns, hostIf, hostAddr, nsAddr, destroy };
+  return { ns, hostIf, nsIf: peerIf, hostAddr, nsAddr, destroy };
 }
 
 /** Sends `count` UDP datagrams of `size` bytes from inside the namespace, then returns. */
