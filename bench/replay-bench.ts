@@ -88,7 +88,7 @@ function firstLine(cmd: string, args: string[], pattern: RegExp): string {
 }
 
 const SUMMARY_RE = new RegExp('^tunnelhound: (\\d+) packets, \\d+ bytes, (\\d+) flows, ' +
-  '(\\d+) alerts, .*, (\\d+) evicted, (?:.*, )?([\\d.]+) s,');
+  '(\\d+) alerts[^,]*, .*, (\\d+) evicted, (?:.*, )?([\\d.]+) s,');
 
 function parseSummary(stderr: string): Summary | null {
   for (const line of stderr.split('\n')) {
