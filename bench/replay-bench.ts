@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { pcapLibVersion } from '../src/capture/pcap';
+import { DEFAULT_FLOW_TABLE } from '../src/flow/flow-table';
 import {
   BenchCapture, CaptureMeta, OUT_DIR, ROOT, ensureBenchCaptures, readMeta,
 } from './make-bench-captures';
@@ -87,7 +88,7 @@ function firstLine(cmd: string, args: string[], pattern: RegExp): string {
 }
 
 const SUMMARY_RE = new RegExp('^tunnelhound: (\\d+) packets, \\d+ bytes, (\\d+) flows, ' +
-  '(\\d+) alerts, .*, (\\d+) evicted, ([\\d.]+) s,');
+  '(\\d+) alerts[^,]*, .*, (\\d+) evicted, (?:.*, )?([\\d.]+) s,');
 
 function parseSummary(stderr: string): Summary | null {
   for (const line of stderr.split('\n')) {
@@ -178,8 +179,8 @@ const kilo = (x: number): string => (Number.isFinite(x) ? `${Math.round(x / 1000
 function tableLines(rows: Row[], metas: Map<string, CaptureMeta>): string[] {
   const out = [
     '| capture | tool | wall s | CPU s | replay s | packets/s | Mbit/s | flows/s | ' +
-      'peak RSS MB | th/nDPI | th/tcpdump |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      'peak RSS MB | th/nDPI | th/nDPI CPU | th/tcpdump |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const r of rows) {
     const m = metas.get(r.capture)!;
@@ -190,17 +191,17 @@ function tableLines(rows: Row[], metas: Map<string, CaptureMeta>): string[] {
     const peer = (name: string) =>
       rows.find((x) => x.capture === r.capture && x.tool === name);
     // Throughput ratios on wall time: above 1, tunnelhound is the faster of the two.
-    const ratio = (name: string) => {
+    const ratio = (name: string, cpu = false) => {
       const p = peer(name);
       if (!r.tool.startsWith('tunnelhound') || !p) return '';
-      const x = p.wallSec / r.wallSec;
+      const x = cpu ? p.cpuSec / r.cpuSec : p.wallSec / r.wallSec;
       return Number.isFinite(x) ? `${x >= 1 ? x.toFixed(2) : x.toPrecision(2)}×` : '—';
     };
     const tool = `${r.tool}${timedOut ? ' (timeout)' : ''}`;
     out.push(`| ${r.capture} | ${tool} | ${fmt(r.wallSec)} | ` +
       `${fmt(r.cpuSec)} | ${r.summary ? fmt(r.summary.elapsedSec) : ''} | ${kilo(pps)} | ` +
       `${fmt(mbps, 0)} | ${r.summary ? kilo(flows) : ''} | ${fmt(r.rssKb / 1024, 0)} | ` +
-      `${ratio(NDPI.name)} | ${ratio(TCPDUMP.name)} |`);
+      `${ratio(NDPI.name)} | ${ratio(NDPI.name, true)} | ${ratio(TCPDUMP.name)} |`);
   }
   return out;
 }
@@ -331,6 +332,8 @@ async function main(): Promise<void> {
     for (const t of tools) rows.push(toRow(c.name, t.name, runs.get(t.name)!));
   }
 
+  env.push(`- load average at the end ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}; ` +
+    'each round runs every tool once, back to back, on the same capture');
   const out = ['## Results', '', ...env, '', ...captureLines(captures, metas), '',
     ...tableLines(rows, metas), ''];
   const syn = captures.find((c) => c.name === 'syn-1m');
@@ -359,6 +362,15 @@ async function memoryLines(syn: BenchCapture, tools: Tool[], rows: Row[],
     const mb = (kb: number) => fmt(kb / 1024, 0);
     lines.push(`- ${t.name}: ${mb(row.rssKb)} MB, ${mb(base.rssKb)} MB on the tiny ` +
       `capture: ${fmt(perFlow, 0)} bytes per flow`);
+  }
+  // The same million flows with the default capacity: the table must evict, not grow.
+  const plain = tools.find((t) => t.name === tunnelhound(0).name);
+  if (plain) {
+    const run = await runOnce(plain.argv(syn.file, { ...syn, config: undefined }), true, true);
+    const evicted = run.summary?.evicted ?? NaN;
+    lines.push(`- ${plain.name} with the default flow table capacity ` +
+      `(${DEFAULT_FLOW_TABLE.capacity.toLocaleString('en')}): ` +
+      `${fmt(run.rssKb / 1024, 0)} MB peak RSS, ${evicted} flows evicted to admit new ones`);
   }
   return [...lines, ''];
 }

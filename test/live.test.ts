@@ -162,10 +162,13 @@ t.test('tunnel captures replayed onto a veth: alerts, metrics, health, --user',
     const sentBytes = Number(actual?.[2]);
     t.ok(sent > 1000, `tcpreplay sent ${sent} packets`);
 
-    // While it runs: every replayed packet counted by the capture and by the pipeline.
+    // While it runs: every replayed packet counted by the capture and by the pipeline. The
+    // shards decode and count malformed packets; those counts reach the metrics with each
+    // shard's next tick (a second here), so the poll waits for them too.
     const text = await poll('all packets in the metrics', async () =>
       (await httpGet(`${url}/metrics`)).body,
-    (b) => metricValue(b, 'tunnelhound_packets_total') >= sent);
+    (b) => metricValue(b, 'tunnelhound_packets_total') >= sent &&
+      metricValue(b, 'tunnelhound_malformed_packets_total{kind="non_ip"}') >= 8);
     t.ok(metricValue(text, 'tunnelhound_capture_received_packets_total') >= sent,
       'capture received counter');
     t.equal(metricValue(text, 'tunnelhound_capture_kernel_dropped_packets_total'), 0);
@@ -180,7 +183,7 @@ t.test('tunnel captures replayed onto a veth: alerts, metrics, health, --user',
     const lastStats = () => log.split('\n').filter((l) => l.includes('"msg":"capture stats"'))
       .map((l) => JSON.parse(l)).pop();
     const stats = await poll('a stats line after the replay', async () => lastStats(),
-      (s) => s !== undefined && s.packets >= sent);
+      (s) => s !== undefined && s.packets >= sent && s.malformed.non_ip >= 8);
     t.ok(stats.capture.received >= sent, 'the stats line has the capture counters');
     t.equal(stats.capture.dropped, 0);
     t.same(stats.queueDepth.length, 2, 'queue depth per worker');

@@ -19,23 +19,41 @@ function mixWord(h: number, k: number): number {
   return (Math.imul(h, 5) + 0xe6546b64) | 0;
 }
 
+/** Murmur3's finaliser; the result is signed so it stays a small integer (no heap box). */
 function finalMix(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
-  return h >>> 0;
+  return h | 0;
 }
 
+/** State after mixing the three constant words of an IPv4-mapped address (0, 0, 0xffff). */
+const V4_MAPPED_STATE = mixWord(mixWord(mixWord(ENDPOINT_SEED, 0), 0), 0xffff);
+
 function endpointHash(words: Uint32Array, port: number): number {
-  let h = ENDPOINT_SEED;
-  h = mixWord(h, words[0]);
-  h = mixWord(h, words[1]);
-  h = mixWord(h, words[2]);
+  // IPv4 is the common case and its first three words are constant: start from their state.
+  let h = words[0] === 0 && words[1] === 0 && words[2] === 0xffff ? V4_MAPPED_STATE
+    : mixWord(mixWord(mixWord(ENDPOINT_SEED, words[0]), words[1]), words[2]);
   h = mixWord(h, words[3]);
   h = mixWord(h, port);
   return finalMix(h ^ 20);
+}
+
+/**
+ * symmetricFlowHash as a signed 32-bit integer, for the per-packet path: an unsigned value
+ * at or above 2^31 would be a heap number on every return. `>>> 0` gives the unsigned one.
+ */
+export function symmetricFlowHash32(p: DecodedPacket): number {
+  // Compared as unsigned, so the order (and the hash) is that of the unsigned endpoints.
+  const a = endpointHash(p.src, p.srcPort) >>> 0;
+  const b = endpointHash(p.dst, p.dstPort) >>> 0;
+  let h = FLOW_SEED;
+  h = mixWord(h, a < b ? a : b);
+  h = mixWord(h, a < b ? b : a);
+  h = mixWord(h, p.proto);
+  return finalMix(h ^ 12);
 }
 
 /**
@@ -45,13 +63,7 @@ function endpointHash(words: Uint32Array, port: number): number {
  * do not cancel out). Returns an unsigned value: `hash % workers` picks a shard.
  */
 export function symmetricFlowHash(p: DecodedPacket): number {
-  const a = endpointHash(p.src, p.srcPort);
-  const b = endpointHash(p.dst, p.dstPort);
-  let h = FLOW_SEED;
-  h = mixWord(h, a < b ? a : b);
-  h = mixWord(h, a < b ? b : a);
-  h = mixWord(h, p.proto);
-  return finalMix(h ^ 12);
+  return symmetricFlowHash32(p) >>> 0;
 }
 
 /**

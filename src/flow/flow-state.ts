@@ -44,7 +44,8 @@ const ST_FIN_S = 2;
 const ST_RST = 4;
 
 export class FlowState {
-  readonly hash: Uint32Array;
+  /** flowHashOf of the slot's flow (signed, as that returns it). */
+  readonly hash: Int32Array;
   /** Client address words 0..3, server address words 4..7. */
   readonly addr: Uint32Array;
   readonly clientPort: Uint16Array;
@@ -103,7 +104,7 @@ export class FlowState {
     this.icmp = new IcmpEchoFeatures(c);
     this.dns = new DnsFeatures(c);
     this.tlsShape = new TlsShapeFeatures(c);
-    this.hash = new Uint32Array(c);
+    this.hash = new Int32Array(c);
     this.addr = new Uint32Array(c * 8);
     this.clientPort = new Uint16Array(c);
     this.serverPort = new Uint16Array(c);
@@ -234,7 +235,9 @@ export class FlowState {
     const have = this.headLen[d];
     if (have < HEAD_BYTES) {
       const n = Math.min(HEAD_BYTES - have, len);
-      this.head.set(buf.subarray(off, off + n), d * HEAD_BYTES + have);
+      // A loop, not head.set(buf.subarray()): no view object per payload packet.
+      const head = this.head;
+      for (let i = 0, to = d * HEAD_BYTES + have; i < n; i++) head[to + i] = buf[off + i];
       this.headLen[d] = have + n;
     }
     if (this.entValue[d] === ENTROPY_PENDING) this.sampleEntropy(d, buf, off, len);
@@ -255,11 +258,18 @@ export class FlowState {
         // Behind an HTTP CONNECT or SOCKS handshake the real session starts later: look for
         // a TLS or SSH opening in the next few packets and inspect from there.
         const d = slot * 2 + dir;
-        if (this.innerTries[d] >= MAX_INNER_TRIES) return;
+        if (this.innerTries[d] >= MAX_INNER_TRIES) {
+          if (this.inspectionSettled(slot)) this.inspected[slot] = 1;
+          return;
+        }
         this.innerTries[d]++;
         proto = identifyPayload(buf, off, len, p.proto, dir === 0);
       }
-      if (!wantsInspection(proto)) return;
+      if (!wantsInspection(proto)) {
+        // Once nothing can start an inspection any more, the flow takes the fast path.
+        if (this.inspectionSettled(slot)) this.inspected[slot] = 1;
+        return;
+      }
       i = this.inspectors.acquire(proto);
       if (i < 0) {
         this.inspected[slot] = 1;
@@ -270,6 +280,21 @@ export class FlowState {
     const ins = this.inspectors.get(i);
     ins.add(dir, p.tcpSeq, (p.tcpFlags & TCP_FLAG.SYN) !== 0, buf, off, len);
     if (ins.finished) this.finishInspection(slot);
+  }
+
+  /**
+   * True when no later packet can attach an inspector: both directions are identified (or
+   * out of tries) as something not inspected, and any search behind a proxy is over.
+   */
+  private inspectionSettled(slot: number): boolean {
+    const d = slot * 2;
+    const proxied = isProxy(this.proto[d]) || isProxy(this.proto[d + 1]);
+    for (let e = d; e < d + 2; e++) {
+      if (this.proto[e] === 0 && this.identifyTries[e] < MAX_IDENTIFY_TRIES) return false;
+      if (wantsInspection(this.proto[e])) return false;
+      if (proxied && this.innerTries[e] < MAX_INNER_TRIES) return false;
+    }
+    return true;
   }
 
   private finishInspection(slot: number): void {

@@ -7,12 +7,10 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { RECORD_HEADER_BYTES, recordSize } from '../capture/batch-format';
-import { DecodeCounters, decodePacket } from '../decode/decode';
-import { newDecodedPacket } from '../decode/packet';
 import { FlowRecord } from '../flow/flow-record';
-import { flowHashOf } from '../flow/flow-hash';
 import { FlowTableOptions } from '../flow/flow-table';
 import { FromShard, ShardInit, ToShard } from './messages';
+import { ShardKeyer } from './shard-key';
 import { ShardProcessor, ShardStats, wireLength } from './shard-processor';
 import { RestartBudget, WorkerLoss } from './worker-restarts';
 
@@ -96,8 +94,7 @@ interface Shard {
 export class Pipeline {
   private readonly shards: Shard[] = [];
   private inline: ShardProcessor | null = null;
-  private readonly packet = newDecodedPacket();
-  private readonly skipped = new DecodeCounters();
+  private readonly keyer = new ShardKeyer();
   private packets = 0;
   private bytes = 0;
   private failure: Error | null = null;
@@ -150,11 +147,6 @@ export class Pipeline {
     });
   }
 
-  /** Packets no shard could use (bad link or network headers), by anomaly name. */
-  get skippedCounts(): Record<string, number> {
-    return this.skipped.toObject();
-  }
-
   get totalPackets(): number {
     return this.packets;
   }
@@ -167,41 +159,68 @@ export class Pipeline {
   async feed(buf: Uint8Array, bytes: number, linkType: number): Promise<void> {
     this.throwIfFailed();
     const words = new Uint32Array(buf.buffer, buf.byteOffset, bytes >>> 2);
-    for (let off = 0; off + RECORD_HEADER_BYTES <= bytes;) {
+    if (this.inline !== null) {
+      for (let off = 0; off + RECORD_HEADER_BYTES <= bytes;) {
+        const caplen = words[off >>> 2];
+        this.bytes += wireLength(caplen, words[(off >>> 2) + 1]);
+        this.packets++;
+        off += recordSize(caplen);
+      }
+      // Inline mode keeps its own decode counters; the dispatcher only counts traffic.
+      this.inline.processBatch(buf, bytes, linkType);
+      return;
+    }
+    // Records bound for one shard, back to back in `buf`, are copied as one run: with one
+    // shard a whole read batch is a few copies, and no packet is decoded here at all.
+    const n = this.shards.length;
+    let run: Shard | null = null;
+    let runStart = 0;
+    let off = 0;
+    while (off + RECORD_HEADER_BYTES <= bytes) {
       const caplen = words[off >>> 2];
       this.bytes += wireLength(caplen, words[(off >>> 2) + 1]);
       const sec = words[(off >>> 2) + 2];
-      if (sec >= this.nextTickSec && this.inline === null) {
+      if (sec >= this.nextTickSec) {
         // Packet time moved on: shards with little traffic of their own must still see the
         // clock, or their idle and active timeouts would lag the capture.
+        if (run !== null) this.copyRun(run, buf, runStart, off);
+        run = null;
         if (this.nextTickSec !== 0) await this.tick(sec);
         this.nextTickSec = sec + PACKET_TICK_SEC;
       }
       this.packets++;
       const size = recordSize(caplen);
-      if (this.inline === null) {
-        const p = this.packet;
-        if (size > SHARD_BATCH_BYTES) {
-          // Beyond any IP link's snaplen (libpcap caps those at 262144); counted, not copied.
-          this.oversized++;
-        } else if (decodePacket(buf, off + RECORD_HEADER_BYTES, caplen, linkType, p,
-          this.skipped)) {
-          const shard = this.shards[(flowHashOf(p) >>> 0) % this.shards.length];
-          if (shard.current === null || shard.used + size > shard.current.length ||
-            shard.linkType !== linkType) {
-            await this.rotate(shard, linkType);
-          }
-          shard.current!.set(buf.subarray(off, off + size), shard.used);
-          shard.used += size;
-          shard.currentPackets++;
-        }
+      if (size > SHARD_BATCH_BYTES) {
+        // Beyond any IP link's snaplen (libpcap caps those at 262144); counted, not copied.
+        if (run !== null) this.copyRun(run, buf, runStart, off);
+        run = null;
+        this.oversized++;
+        off += size;
+        continue;
       }
+      const shard = n === 1 ? this.shards[0]
+        : this.shards[(this.keyer.key(buf, off + RECORD_HEADER_BYTES, caplen, linkType) >>> 0) % n];
+      const pending = run === shard ? off - runStart : 0;
+      if (run !== shard || shard.current === null ||
+        shard.used + pending + size > shard.current.length || shard.linkType !== linkType) {
+        if (run !== null) this.copyRun(run, buf, runStart, off);
+        if (shard.current === null || shard.used + size > shard.current.length ||
+          shard.linkType !== linkType) {
+          await this.rotate(shard, linkType);
+        }
+        run = shard;
+        runStart = off;
+      }
+      // Per shard packet counts (after any rotation) are what a worker crash is known to lose.
+      shard.currentPackets++;
       off += size;
     }
-    if (this.inline !== null) {
-      // Inline mode keeps its own decode counters; the dispatcher only counts traffic.
-      this.inline.processBatch(buf, bytes, linkType);
-    }
+    if (run !== null) this.copyRun(run, buf, runStart, off);
+  }
+
+  private copyRun(shard: Shard, buf: Uint8Array, start: number, end: number): void {
+    shard.current!.set(buf.subarray(start, end), shard.used);
+    shard.used += end - start;
   }
 
   /** Let idle and active timeouts run on a quiet link (live capture). */
@@ -236,9 +255,13 @@ export class Pipeline {
       this.stopping = true;
       await Promise.all(this.shards.map((s) => s.worker.terminate()));
     }
-    // Each packet is decoded for its anomalies exactly once: by the dispatcher when shards
-    // run in workers (they see it again, but only to find its flow), inline otherwise.
-    const skipped = this.inline !== null ? shards[0].anomalies : this.skipped.toObject();
+    // Every packet is decoded once, by the shard it went to, which counts its anomalies.
+    const skipped: Record<string, number> = {};
+    for (const s of shards) {
+      for (const [name, count] of Object.entries(s.anomalies ?? {})) {
+        skipped[name] = (skipped[name] ?? 0) + count;
+      }
+    }
     if (this.oversized > 0) skipped.oversized_record = this.oversized;
     return {
       packets: this.packets, bytes: this.bytes, skipped, shards,
@@ -250,7 +273,14 @@ export class Pipeline {
   /** Figures of the run so far; cheap enough to ask every few seconds, not per packet. */
   liveStats(): PipelineLiveStats {
     const inline = this.inline?.stats();
-    const skipped = inline !== undefined ? inline.anomalies : this.skipped.toObject();
+    // Shards count their own anomalies; between ticks these are as of each shard's last one.
+    const skipped: Record<string, number> = {};
+    const perShard = inline !== undefined ? [inline] : this.shards.map((sh) => sh.lastStats);
+    for (const st of perShard) {
+      for (const [name, count] of Object.entries(st?.anomalies ?? {})) {
+        skipped[name] = (skipped[name] ?? 0) + count;
+      }
+    }
     if (this.oversized > 0) skipped.oversized_record = this.oversized;
     return {
       packets: this.packets, bytes: this.bytes, skipped,
