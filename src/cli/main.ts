@@ -6,9 +6,7 @@ import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_CONFIG } from '../config/defaults';
 import { ConfigError, loadConfig } from '../config/load';
-import { endpointParse } from './endpoint-parse';
 import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, UsageError } from './errors';
-import { live } from './live';
 import { makeLogger } from './log';
 import { parseListenAddress } from '../output/metrics-server';
 import { replay } from './replay';
@@ -155,6 +153,8 @@ export async function main(argv: string[]): Promise<number> {
       const log = makeLogger(o.logLevel);
       const config = loadConfig(o.config);
       const sinks = buildSinks(o);
+      // Loaded here: live pulls in prom-client (20 ms of start-up every replay would pay).
+      const { live } = require('./live') as typeof import('./live');
       result = withEndpoint(o, config, log, sinks, (endpoint) => live({
         sinks, deliveryTimeoutMs: o.deliveryTimeout * 1000, rotate: rotation(o),
         device: o.interface, snaplen: o.snaplen, bufferSize: o.bufferSize,
@@ -173,6 +173,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--format <format>', 'skip detection and read the file as this format')
     .addOption(logLevelOption())
     .action((file: string, o) => {
+      const { endpointParse } = require('./endpoint-parse') as typeof import('./endpoint-parse');
       result = endpointParse({ file, format: o.format, out: process.stdout, err: process.stderr,
         log: makeLogger(o.logLevel) });
     });

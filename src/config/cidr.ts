@@ -34,8 +34,12 @@ export function cidrProblem(text: string): string | null {
     '0-128 for IPv6)';
 }
 
+/** Addresses whose answer a CidrSet remembers before it starts over. */
+export const CIDR_ANSWER_CACHE = 4096;
+
 export class CidrSet {
   private readonly list = new BlockList();
+  private readonly answers = new Map<string, boolean>();
   readonly size: number;
 
   /** Entries must already be valid (the config schema checks them). */
@@ -53,8 +57,15 @@ export class CidrSet {
   /** Whether the address (as formatted in flow records) falls in any entry. */
   contains(ip: string): boolean {
     if (this.size === 0) return false;
+    // BlockList.check builds and validates a SocketAddress per call (about 50 us): the
+    // relay signal alone asks several times per flow, and the same few addresses recur.
+    const known = this.answers.get(ip);
+    if (known !== undefined) return known;
     const v = isIP(ip);
-    if (v === 0) return false;
-    return this.list.check(ip, v === 4 ? 'ipv4' : 'ipv6');
+    const hit = v !== 0 && this.list.check(ip, v === 4 ? 'ipv4' : 'ipv6');
+    // Bounded: a scan of random addresses must not grow it without end.
+    if (this.answers.size >= CIDR_ANSWER_CACHE) this.answers.clear();
+    this.answers.set(ip, hit);
+    return hit;
   }
 }
