@@ -22,6 +22,8 @@ import { Signal, SignalFactory } from './signal';
 
 /** Client+domain pairs remembered at once; the oldest go first past this. */
 export const DNS_TUNNEL_MAX_KEYS = 20_000;
+/** Fewest folds between sweeps of idle windows. */
+export const DNS_TUNNEL_SWEEP_EVERY = 1024;
 /** Only flows to the DNS port are judged: mDNS, LLMNR and NBNS never reach a tunnel server. */
 const DNS_PORT = 53;
 /** Share of NULL/TXT/ANY questions above which the type mix counts as supporting evidence. */
@@ -61,12 +63,31 @@ export const dnsTunnelSignal: SignalFactory = (cfg: TunnelhoundConfig): Signal =
   const rule = cfg.rules.dnsTunnel;
   const esxi = new CidrSet(cfg.assets.esxiManagement.map((a) => a.address));
   const ignore = new Set(rule.ignoreDomains.map((d) => d.toLowerCase()));
-  // Insertion order is age order: an updated key is re-inserted, so the first is the oldest.
+  // Insertion order is window-start order. Keys are not re-inserted on update: a Map that
+  // is deleted from and re-added to on every flow keeps its holes at the front, and walking
+  // them from the start cost 3 us per DNS flow on the many-flows bench (16 % of the run).
   const keys = new Map<string, DomainState>();
+  let foldsSinceSweep = 0;
 
+  /**
+   * Forget windows idle for TimeWindow, every DNS_TUNNEL_SWEEP_EVERY folds (a stale entry
+   * in between is harmless: fold() restarts a window older than TimeWindow). Past the
+   * bound the oldest windows go, down to nine tenths of it so that a full table does not
+   * sweep on every fold.
+   */
   function expire(now: number): void {
+    // A sweep walks every key: spacing sweeps by a quarter of the size keeps the walk O(1)
+    // per fold however many clients there are.
+    const every = Math.max(DNS_TUNNEL_SWEEP_EVERY, keys.size >>> 2);
+    if (++foldsSinceSweep < every && keys.size <= DNS_TUNNEL_MAX_KEYS) return;
+    foldsSinceSweep = 0;
     for (const [k, s] of keys) {
-      if (keys.size <= DNS_TUNNEL_MAX_KEYS && now - s.last <= cfg.TimeWindow) break;
+      if (now - s.last > cfg.TimeWindow) keys.delete(k);
+    }
+    if (keys.size <= DNS_TUNNEL_MAX_KEYS) return;
+    const keep = Math.floor(DNS_TUNNEL_MAX_KEYS * 0.9);
+    for (const k of keys.keys()) {
+      if (keys.size <= keep) break;
       keys.delete(k);
     }
   }
@@ -85,10 +106,8 @@ export const dnsTunnelSignal: SignalFactory = (cfg: TunnelhoundConfig): Signal =
       if (s === undefined) {
         s = { first: r.firstTs, last: r.lastTs, queries: 0, subBytes: 0,
           sketch: new Uint32Array(DNS_SKETCH_BITS / 32), seen: new Map() };
-      } else {
-        keys.delete(key);
+        keys.set(key, s);
       }
-      keys.set(key, s);
       // A flow reported again (active timeout) replaces its earlier contribution; only
       // flows still alive are remembered, so the map holds at most the live flows.
       const before = s.seen.get(r.flowId);

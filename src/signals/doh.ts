@@ -49,6 +49,8 @@ const SERVER_HANDSHAKE_RECORDS = 1;
 const DOT_PORT = 853;
 /** Clients remembered for "also used plain DNS"; the oldest go first. */
 export const DOH_MAX_DNS_CLIENTS = 50_000;
+/** Fewest DNS flows between sweeps of clients not seen for TimeWindow. */
+export const DOH_SWEEP_EVERY = 1024;
 
 function nameMatches(sni: string, list: readonly string[]): string | undefined {
   const s = sni.toLowerCase();
@@ -77,6 +79,7 @@ export const dohSignal: SignalFactory = (cfg: TunnelhoundConfig): Signal => {
   const expectedNames = cfg.ExpectedDoHResolvers.filter((e) => parseCidr(e) === null)
     .map((n) => n.toLowerCase());
   const plainDns = new Map<string, number>();
+  let observedSinceSweep = 0;
 
   function identify(r: FlowRecord): DohIdentity | null {
     const tls = r.fingerprints?.tls;
@@ -106,10 +109,21 @@ export const dohSignal: SignalFactory = (cfg: TunnelhoundConfig): Signal => {
     name: 'doh',
     observe({ record: r }) {
       if (r.dns === undefined || r.serverPort !== 53) return;
-      plainDns.delete(r.clientIp);
-      plainDns.set(r.clientIp, r.lastTs);
-      if (plainDns.size > DOH_MAX_DNS_CLIENTS) {
-        plainDns.delete(plainDns.keys().next().value as string);
+      // Updated in place, not re-inserted: see dns-tunnel.ts on Maps with holes at the
+      // front. judge() checks the age itself, so a stale entry between sweeps is harmless.
+      plainDns.set(r.clientIp, Math.max(r.lastTs, plainDns.get(r.clientIp) ?? 0));
+      // Sweeps spaced by a quarter of the size: O(1) per flow however many clients.
+      const every = Math.max(DOH_SWEEP_EVERY, plainDns.size >>> 2);
+      if (++observedSinceSweep < every && plainDns.size <= DOH_MAX_DNS_CLIENTS) return;
+      observedSinceSweep = 0;
+      for (const [ip, ts] of plainDns) {
+        if (r.lastTs - ts > cfg.TimeWindow) plainDns.delete(ip);
+      }
+      // Still too many: the earliest seen go, down to nine tenths (no sweep per flow).
+      const keep = Math.floor(DOH_MAX_DNS_CLIENTS * 0.9);
+      for (const ip of plainDns.keys()) {
+        if (plainDns.size <= keep) break;
+        plainDns.delete(ip);
       }
     },
     judge({ record: r }) {

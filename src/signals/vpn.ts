@@ -6,6 +6,7 @@
 import { TunnelhoundConfig } from '../config/defaults';
 import { CidrSet } from '../config/cidr';
 import { Detection } from '../detect/detection';
+import { PROTO } from '../protocols/identify';
 import { Signal, SignalInput } from './signal';
 
 type Head = Buffer;
@@ -89,6 +90,10 @@ function tinc(c: Head, s: Head): VpnMatch | null {
 }
 
 export function identifyVpn(r: SignalInput['record']): VpnMatch | null {
+  // Both directions already named as one known protocol (DNS, HTTP, TLS...): none of the
+  // handshakes below reads as one of those both ways, and decoding every flow's head
+  // costs more than the rest of this signal on short-flow traffic.
+  if (r.protoByDir[0] !== PROTO.UNKNOWN && r.protoByDir[0] === r.protoByDir[1]) return null;
   const c = Buffer.from(r.head[0], 'hex');
   const s = Buffer.from(r.head[1], 'hex');
   if (c.length === 0 || s.length === 0) return null;
