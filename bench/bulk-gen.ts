@@ -52,6 +52,27 @@ export function referenceCaptures(dir: string): string[] {
     .map((f) => path.join(dir, f));
 }
 
+/** Mean frame length (original, on the wire) of a capture's packets, read through the addon. */
+export function meanFrameBytes(file: string): number {
+  const h = PcapHandle.openFile(file);
+  const buf = new Uint8Array(new ArrayBuffer(READ_BUFFER_BYTES));
+  let packets = 0;
+  let bytes = 0;
+  try {
+    for (;;) {
+      const r = h.readBatch(buf);
+      forEachRecord(buf, r.bytes, (_at, _caplen, origlen) => {
+        packets++;
+        bytes += origlen;
+      });
+      if (r.eof) break;
+    }
+  } finally {
+    h.close();
+  }
+  return packets === 0 ? 0 : bytes / packets;
+}
+
 /** Reads every capture through PcapHandle; each file starts GAP_NS after the previous one. */
 export function loadTemplate(files: string[]): Template {
   const packets: TemplatePacket[] = [];
