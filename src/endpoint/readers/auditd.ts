@@ -138,7 +138,16 @@ export class AuditdReader implements EndpointReader {
 
   private close(p: Pending, out: EndpointEvent[]): void {
     const s = p.syscall;
-    if (s === undefined) return;
+    if (s === undefined) {
+      // An EXECVE without its SYSCALL record: auditd dropped it (backlog full, rate limit)
+      // or the log is an excerpt. The command line still says what ran; with no pid it can
+      // only be read, not linked to a socket.
+      if (p.execve !== undefined) {
+        const e = this.execOnly(p, p.execve);
+        if (e !== null) out.push(e);
+      }
+      return;
+    }
     const call = syscallName(s);
     if (call === undefined) return;
     const ok = s.fields.get('success') === 'yes';
@@ -161,6 +170,19 @@ export class AuditdReader implements EndpointReader {
     e.destination = addr;
     e.network = { direction: call === 'connect' ? 'egress' : 'ingress' };
     out.push(e);
+  }
+
+  private execOnly(p: Pending, rec: AuditRecord): EndpointEvent | null {
+    const args = execArgs(rec);
+    if (args.length === 0) return null;
+    return {
+      '@timestamp': new Date(Math.round(p.ts * 1000)).toISOString(),
+      ts: p.ts,
+      host: p.node !== undefined ? { name: p.node } : {},
+      process: { name: basename(args[0]), args, command_line: commandLine(args) },
+      event: { action: 'exec', module: 'auditd', code: 'execve', line: p.line },
+      platform: 'linux',
+    };
   }
 
   private event(p: Pending, s: AuditRecord, action: EndpointEvent['event']['action'],
