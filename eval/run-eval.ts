@@ -102,13 +102,19 @@ function publicScenarios(): Scenario[] {
   if (!fs.existsSync(manifest)) return [];
   const policy = new Map(readTsv(path.join(REPO, 'eval/public-expectations.tsv'))
     .map((r) => [r.category, r]));
+  // A relabelled row keeps its file and takes tunnel and category from the correction.
+  const relabels = new Map(readTsv(path.join(REPO, 'eval/corpus-relabels.tsv'))
+    .map((r) => [r.file, r]));
   const out: Scenario[] = [];
-  for (const row of readTsv(manifest)) {
+  for (const fetched of readTsv(manifest)) {
+    const fix = relabels.get(fetched.file);
+    const row = fix ? { ...fetched, tunnel: fix.tunnel, category: fix.category } : fetched;
     const file = path.join(CORPUS, row.file);
     if (!fs.existsSync(file)) continue;
     const tunnel = row.tunnel !== 'none';
     const s: Scenario = {
-      source: 'public', name: row.file, file, tunnel, label: row.tunnel, expected: [],
+      source: 'public', name: row.file, file, tunnel,
+      label: fix ? `${row.tunnel} (relabelled, was ${fetched.tunnel})` : row.tunnel, expected: [],
     };
     if (tunnel) {
       const p = policy.get(row.category);
