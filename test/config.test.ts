@@ -186,7 +186,8 @@ t.test('a file merges over the defaults: mappings by key, lists replaced', async
   t.equal(cfg.ESXiServiceProfiles.locked.inbound[0].peers?.[0], '10.0.0.0/24');
   t.same(cfg.rules.relay, { ...DEFAULT_CONFIG.rules.relay, enabled: false, severity: 'low' },
     'a rule keeps its other thresholds');
-  t.same(cfg.rules.doh, { enabled: true, maxDnsRecordBytes: 600, minShapePairs: 3 },
+  t.same(cfg.rules.doh, { enabled: true, maxDnsRecordBytes: 600, minShapePairs: 6,
+    alertOnPublicResolvers: false },
     'a rule the file does not name keeps every default');
   t.ok(Object.isFrozen(cfg) && Object.isFrozen(cfg.networks.internal), 'deeply frozen');
   t.same(DEFAULT_CONFIG.ForwardingFlags.ssh, ['-L', '-R', '-D', '-w'], 'defaults untouched');

@@ -170,6 +170,12 @@ t.test('TLS shape: stops at TLS_SHAPE_RECORDS, frees its entry, hostile input', 
 t.test('DoH shape pairs', async (t) => {
   const shape = { records: [[69, 81, 82, 26, 60], [36, 528, 96, 69, 282]] as [number[], number[]],
     desync: [false, false] as [boolean, boolean] };
-  t.equal(dohShapePairs(shape, 600), 4);
+  t.equal(dohShapePairs(shape, 600), 3, 'the 26-byte SETTINGS ack is not a request');
   t.equal(dohShapePairs(shape, 200), 0, 'a record over the limit rules DoH out');
+  // ndpi__no_sni.pcap, 192.168.1.119 -> 104.22.72.170: an SNI-less page load. Counting the
+  // h2 control frames (26 bytes) gave 5 pairs and a DoH alert; it is 4 requests.
+  const page = { records: [[53, 165, 321, 70, 70, 26],
+    [2653, 445, 57, 26, 522, 26, 309, 26, 309, 26]] as [number[], number[]],
+  desync: [false, false] as [boolean, boolean] };
+  t.equal(dohShapePairs(page, 600), 4);
 });

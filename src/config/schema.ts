@@ -237,7 +237,14 @@ export const CONFIG_SCHEMA = z.strictObject({
           'counted as DNS-sized: a DNS message (rarely over 512 bytes) plus HTTP/2 framing ' +
           'and AEAD overhead.'),
       minShapePairs: z.int().min(1).max(MAX_SHAPE_COUNT)
-        .describe('Fewest DNS-sized request/response record pairs for a DoH-like shape.'),
+        .describe('Fewest DNS-sized request/response record pairs (HTTP/2 control frames ' +
+          'not counted) for a DoH-like shape; a page load makes a handful, a resolver ' +
+          'session one per lookup.'),
+      alertOnPublicResolvers: z.boolean()
+        .describe('Also alert on DoH to the well-known public DoH services (Cloudflare, ' +
+          'Google, Quad9...), for sites that forbid DoH outright. Off: that is everyday ' +
+          'browser and stub-resolver traffic. DoH from an ESXi management address alerts ' +
+          'either way.'),
     }),
     dnsTunnel: ruleSwitch('Data carried in DNS names (AN1485).', {
       minDistinctNames: z.int().min(1).max(MAX_SHAPE_COUNT)
