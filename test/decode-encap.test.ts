@@ -493,6 +493,20 @@ t.test('hostile GTP-U, Teredo and AYIYA keep the outer UDP flow', async (t) => {
   keepsOuter(t, ipv4(UDP, udp(AYIYA, ayiya(59, 0))), null);
 });
 
+t.test('a Teredo bubble is the inner IPv6 flow, without an anomaly', async (t) => {
+  // RFC 4380 section 5.2.6: IPv6 payload length 0, next header 59 (no next header).
+  const bubble = hex('60000000 0000 3b 15 fe800000000000000000000000000001 ' +
+    '20010000413799500000000000000002');
+  const d = decode(ipv4(UDP, udp(40000, cat(TEREDO_ORIGIN, bubble), TEREDO)));
+  t.ok(d.ok);
+  t.same(d.counters.toObject(), {}, 'payload length 0 is the bubble, not ip_length_zero');
+  t.equal(d.p.encap, ENCAP.TEREDO);
+  t.equal(d.p.proto, 59);
+  t.equal(`${formatAddress(d.p.src)} > ${formatAddress(d.p.dst)}`,
+    'fe80::1 > 2001:0:4137:9950::2');
+  t.equal(d.p.payloadLength, 0);
+});
+
 t.test('bad inner packets keep the outer packet', async (t) => {
   const ihl4 = INNER_TCP.slice();
   ihl4[0] = 0x44;

@@ -100,7 +100,11 @@ export function decapsulate(b: Uint8Array, out: DecodedPacket, counters: DecodeC
     // inner IP length cannot inflate the flow's payload byte count.
     const wireRoom = enclosing.payloadOffset + enclosing.payloadLengthOnWire - out.payloadOffset;
     if (out.payloadLengthOnWire > wireRoom) out.payloadLengthOnWire = wireRoom;
-    if ((result & IP_LENGTH_ZERO) !== 0) counters.add(ANOMALY.ip_length_zero);
+    // A Teredo bubble (RFC 4380 section 5.2.6) is an IPv6 header with payload length 0 on
+    // purpose, and encap-udp.ts checked that it fills the datagram: not a TSO length.
+    if ((result & IP_LENGTH_ZERO) !== 0 && encap !== ENCAP.TEREDO) {
+      counters.add(ANOMALY.ip_length_zero);
+    }
     if ((result & IP_BAD_UDP_LENGTH) !== 0) counters.add(ANOMALY.bad_udp_length);
   }
 }
