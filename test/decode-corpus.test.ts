@@ -59,6 +59,10 @@ const TCPDUMP_INNER = new RegExp(
 const TCPDUMP_STOPS_EARLY: Record<string, string> = {
   // tcpdump 4.99 prints "gre-proto-0x88be": it has no ERSPAN decoder.
   'ja4__gre-erspan-vxlan.pcap': 'ERSPAN',
+  // tcpdump 4.99 prints these as plain "UDP, length n": it opens none of the three.
+  'ndpi__ipv6_in_gtp.pcap': 'GTP-U',
+  'zeek__tunnels__Teredo.pcap': 'Teredo',
+  'zeek__tunnels__ayiya3.pcap': 'AYIYA',
 };
 
 function tcpdumpEndpoints(file: string): (string | null)[] {
@@ -286,7 +290,42 @@ t.test('tunnels: packets are keyed on their innermost flow', { skip }, async (t)
   t.same(layers(dns), new Set(['pptp/2']));
   t.ok(dns.seen.every((s) => s?.vlan === 100), 'the capture\'s VLAN, not a tunnel\'s');
 
-  // gap: Teredo is not removed (encap.ts): those packets stay on their outer UDP flow.
+  // Read from tcpdump -xx: 802.1Q-tagged IPv4 UDP 2152 > 2152, GTP-U flags 30 type ff (a
+  // G-PDU without options), then IPv6: UDP 49120 > 25658, and ESP (protocol 50).
+  const gtp = decodeFile(path.join(CORPUS, 'ndpi__ipv6_in_gtp.pcap'));
+  t.same(gtp.anomalies, {});
+  t.same(layers(gtp), new Set(['gtp-u/1']), 'ipv6_in_gtp.pcap: both are GTP-U');
+  t.same(gtp.endpoints, [
+    '2607:fc20:4052:39e:490a:ea4d:17fe:e09c.49120 > fd00:976a:bc67:193e::7.25658',
+    '2a01:4c8:c014:144e:1:2:945b:6761 > 2a01:4c8:f000:f49::4']);
+  t.equal(gtp.seen[0]?.vlan, 3233, 'the outer 802.1Q tag (0ca1)');
+
+  // Teredo between 192.168.2.16 and the servers 65.55.158.80/.81 (port 3544): router
+  // solicitation and advertisement (origin indication), an echo request, and a bubble (next
+  // header 59). gap: the HTTP that follows runs through a relay on port 32900, no 3544 on
+  // either side, and stays on its outer UDP flow (encap-udp.ts).
   const teredo = decodeFile(path.join(CORPUS, 'zeek__tunnels__Teredo.pcap'));
-  t.equal(teredo.encapsulated, 0, 'Teredo.pcap: not decapsulated');
+  t.same(teredo.anomalies, {}, 'Teredo.pcap: the bubble is not ip_length_zero');
+  t.equal(teredo.encapsulated, 4, 'Teredo.pcap: the four packets on port 3544');
+  const inner = teredo.endpoints.filter((e, i) => teredo.seen[i]?.encap === 'teredo');
+  t.same(inner, [
+    'fe80::8000:ffff:ffff:fffd > ff02::2',
+    'fe80::8000:f227:bec8:61af > fe80::8000:ffff:ffff:fffd',
+    '2001:0:4137:9e50:8000:f12a:b9c8:2815 > 2001:4860:0:2001::68',
+    'fe80::708d:fe83:4114:a512 > 2001:0:4137:9e50:8000:f12a:b9c8:2815']);
+  t.ok(teredo.endpoints.includes('192.168.2.16.3797 > 83.170.1.38.32900'), 'relay: outer');
+
+  // AYIYA (UDP 5072 both ways): header 41 52 11 29, a 16-byte identity and a 20-byte SHA-1
+  // signature, then IPv6: neighbour discovery, ICMPv6 echo and HTTP to 2001:4860:b002::68.
+  // The three 44-byte datagrams are heartbeats (opcode 0): kept as the outer flow.
+  const ayiya = decodeFile(path.join(CORPUS, 'zeek__tunnels__ayiya3.pcap'));
+  t.same(ayiya.anomalies, {});
+  t.equal(ayiya.encapsulated, 32, 'ayiya3.pcap: 35 packets, 3 heartbeats');
+  t.equal(ayiya.endpoints.filter((e) => e === '192.168.3.101.53859 > 216.14.98.22.5072').length,
+    3);
+  t.same(layers(ayiya), new Set(['ayiya/1', 'none/0']));
+  const http = ayiya.endpoints.findIndex((e, i) => e?.endsWith('.80') &&
+    ayiya.seen[i]?.text.startsWith('GET '));
+  t.equal(ayiya.endpoints[http], '2001:4978:f:4c::2.53382 > 2001:4860:b002::68.80',
+    'ayiya3.pcap: HTTP keyed on the inner IPv6 endpoints');
 });

@@ -66,6 +66,40 @@ const VXLAN = hex('08000000 00006400');
 // One option: class ffff, type 01, length 1 word (01), data 00000000.
 const GENEVE_ETH = hex('0240 6558 00000a00  ffff 01 01 00000000');
 
+/**
+ * GTP-U (3GPP TS 29.281 section 5.1): flags (version 1, PT 1, then E S PN), message type,
+ * length of everything after the 8 mandatory bytes (computed), TEID 0x00000001.
+ */
+function gtpu(flags: number, type: number, rest: Uint8Array): Uint8Array {
+  const header = `${flags.toString(16).padStart(2, '0')} ${type.toString(16).padStart(2, '0')} ` +
+    `${u16(rest.length)} 00000001`;
+  return cat(hex(header), rest);
+}
+const GTP_U = 2152;
+const G_PDU = 0xff;
+// Optional block (E set): sequence 0000, N-PDU 00, next extension 85 (PDU session container);
+// that extension: length 1 word (01), PDU type 0 + QFI 9 (00 09), next type 00 (end).
+const GTPU_PDU_SESSION = hex('0000 00 85  01 0009 00');
+
+// Teredo (RFC 4380 section 5.1.1) origin indication: indicator 0000, the port and address
+// XOR all-ones: f227 (port 3544), bec861af (65.55.158.80).
+const TEREDO_ORIGIN = hex('0000 f227 bec861af');
+// Authentication indicator: 0001, client id length 0, auth length 0, nonce 8 bytes,
+// confirmation 00 (13 bytes), as a Teredo server's router advertisement starts.
+const TEREDO_AUTH = hex('0001 00 00 0102030405060708 00');
+const TEREDO = 3544;
+
+/**
+ * AYIYA (SixXS draft-massar-v6ops-ayiya): IDLen 4 (16-byte identity) + IDType 1 (41),
+ * SigLen 5 words + hash 2 SHA-1 (52), AutMeth 1 shared secret + opcode 1 forward (11), the
+ * next header given, epoch 4af64bfd; identity 2001:db8::c, a 20-byte signature of 5a.
+ */
+function ayiya(next: number, opcode = 1, first = '41 52'): Uint8Array {
+  return hex(`${first} 1${opcode.toString(16)} ${next.toString(16).padStart(2, '0')} 4af64bfd ` +
+    `20010db800000000000000000000000c ${'5a'.repeat(20)}`);
+}
+const AYIYA = 5072;
+
 interface Fixture {
   name: string;
   pkt: Uint8Array;
@@ -141,6 +175,31 @@ const FIXTURES: Fixture[] = [
   { name: 'vxlan inside gre',
     pkt: ipv4(GRE, cat(GRE_IPV4, ipv4(UDP, udp(4789, cat(VXLAN, ETH_UDP6))))),
     encap: ENCAP.VXLAN, depth: 2, v6: true },
+  // GTP-U G-PDU (flags 30: version 1, PT 1, no options) carrying IPv4, port 2152 both sides.
+  { name: 'gtp-u ipv4', pkt: ipv4(UDP, udp(GTP_U, gtpu(0x30, G_PDU, INNER_TCP), GTP_U)),
+    encap: ENCAP.GTP_U },
+  // GTP-U with E (34): the optional block and one PDU session container, then IPv6.
+  { name: 'gtp-u ipv6 with extension header',
+    pkt: ipv4(UDP, udp(GTP_U, gtpu(0x34, G_PDU, cat(GTPU_PDU_SESSION, INNER_UDP6)))),
+    encap: ENCAP.GTP_U, v6: true },
+  // GTP-U with S only (32): the 4-byte block is there, its next-type byte (here 85) unread.
+  { name: 'gtp-u with sequence number',
+    pkt: ipv6(UDP, udp(GTP_U, gtpu(0x32, G_PDU, cat(hex('0007 00 85'), INNER_TCP)))),
+    encap: ENCAP.GTP_U },
+  // Teredo from the server's port 3544 to a client: origin indication, then IPv6.
+  { name: 'teredo with origin indication',
+    pkt: ipv4(UDP, udp(40000, cat(TEREDO_ORIGIN, INNER_UDP6), TEREDO)),
+    encap: ENCAP.TEREDO, v6: true },
+  { name: 'teredo with authentication and origin',
+    pkt: ipv4(UDP, udp(40000, cat(TEREDO_AUTH, TEREDO_ORIGIN, INNER_UDP6), TEREDO)),
+    encap: ENCAP.TEREDO, v6: true },
+  { name: 'teredo to the server', pkt: ipv4(UDP, udp(TEREDO, INNER_UDP6)),
+    encap: ENCAP.TEREDO, v6: true },
+  // AYIYA client to broker (next header 29 = 41, IPv6), and broker to client (04, IPv4).
+  { name: 'ayiya ipv6', pkt: ipv4(UDP, udp(AYIYA, cat(ayiya(41), INNER_UDP6))),
+    encap: ENCAP.AYIYA, v6: true },
+  { name: 'ayiya ipv4 from the broker port',
+    pkt: ipv4(UDP, udp(53000, cat(ayiya(4), INNER_TCP), AYIYA)), encap: ENCAP.AYIYA },
   // Exactly MAX_ENCAP_DEPTH (3) layers still decode without an anomaly.
   { name: 'three layers', pkt: ipv4(IPIP, ipv4(GRE, cat(hex('0000 86dd'), ipv6(IPIP, INNER_TCP)))),
     encap: ENCAP.IPIP, depth: 3 },
@@ -226,6 +285,9 @@ t.test('tables', async (t) => {
   t.same([ENCAP_NAMES[ENCAP.NONE], ENCAP_NAMES[ENCAP.IPIP], ENCAP_NAMES[ENCAP.SIX_IN_FOUR],
     ENCAP_NAMES[ENCAP.GRE], ENCAP_NAMES[ENCAP.VXLAN], ENCAP_NAMES[ENCAP.GENEVE]],
   ['none', 'ipip', '6in4', 'gre', 'vxlan', 'geneve']);
+  // Names leave the process and are config values: appended, never renumbered.
+  t.same([ENCAP.VXLAN_GPE, ENCAP.GTP_U, ENCAP.TEREDO, ENCAP.AYIYA], [8, 9, 10, 11]);
+  t.same([ENCAP_NAMES[9], ENCAP_NAMES[10], ENCAP_NAMES[11]], ['gtp-u', 'teredo', 'ayiya']);
   t.equal(newDecodedPacket().encap, ENCAP.NONE);
   t.equal(newDecodedPacket().encapDepth, 0);
 });
@@ -245,6 +307,10 @@ t.test('plain packets and reuse of the record', async (t) => {
   t.equal(fromVxlanPort.p.encap, ENCAP.NONE);
   t.equal(fromVxlanPort.p.dstPort, 5555);
   t.same(fromVxlanPort.counters.toObject(), {});
+  // Likewise GTP-U: G-PDUs go to 2152, a reply from 2152 to another port is not one.
+  const fromGtpPort = decode(ipv4(UDP, udp(5555, gtpu(0x30, G_PDU, INNER_TCP), GTP_U)));
+  t.equal(fromGtpPort.p.encap, ENCAP.NONE);
+  t.same(fromGtpPort.counters.toObject(), {});
 });
 
 t.test('fragments', async (t) => {
@@ -362,6 +428,83 @@ t.test('hostile tunnel headers keep the outer packet', async (t) => {
   keepsOuter(t, ipv4(UDP, udp(6081, hex('0000 65'))), 'bad_geneve_header');
   // A control message (O) is between the tunnel endpoints: not interpreted, not counted.
   keepsOuter(t, ipv4(UDP, udp(6081, cat(hex('0080 6558 00000a00'), ETH_TCP))), null);
+});
+
+t.test('hostile GTP-U, Teredo and AYIYA keep the outer UDP flow', async (t) => {
+  const gtp = (flags: number, type: number, rest: Uint8Array) =>
+    ipv4(UDP, udp(GTP_U, gtpu(flags, type, rest)));
+  // Something else on 2152 (a DNS query's first bytes): the UDP flow is what is left.
+  const dns = keepsOuter(t, ipv4(UDP, udp(GTP_U, hex('abcd 0100 0001 0000 0000 0000'))),
+    'bad_gtpu_header');
+  t.equal(flowOf(dns.p), '10.0.0.1.54000 > 10.0.0.2.2152', 'outer UDP flow');
+  keepsOuter(t, gtp(0x50, G_PDU, INNER_TCP), 'bad_gtpu_header'); // version 2 (GTPv2-C)
+  keepsOuter(t, gtp(0x20, G_PDU, INNER_TCP), 'bad_gtpu_header'); // PT 0: GTP'
+  keepsOuter(t, gtp(0x30, 0x10, INNER_TCP), 'bad_gtpu_header'); // a GTPv1-C message type
+  // The length field one byte short of the datagram.
+  const shortLength = gtpu(0x30, G_PDU, INNER_TCP);
+  shortLength[3]--;
+  keepsOuter(t, ipv4(UDP, udp(GTP_U, shortLength)), 'bad_gtpu_header');
+  // An extension of length 0, and a chain of nine one-word extensions (limit 8).
+  keepsOuter(t, gtp(0x34, G_PDU, cat(hex('0000 00 85  00 0009 00'), INNER_TCP)),
+    'bad_gtpu_header');
+  keepsOuter(t, gtp(0x34, G_PDU, cat(hex('0000 00 85'), hex('01 0000 85'.repeat(9)),
+    INNER_TCP)), 'bad_gtpu_header');
+  // An extension that says 255 words, past the datagram.
+  keepsOuter(t, gtp(0x34, G_PDU, cat(hex('0000 00 85  ff 0009 00'), INNER_TCP)),
+    'bad_gtpu_header');
+  // A G-PDU whose payload is not IP, and one cut by the snaplen inside the extension.
+  keepsOuter(t, gtp(0x30, G_PDU, hex('deadbeef 00000000 00000000')), 'bad_inner_packet');
+  keepsOuter(t, gtp(0x34, G_PDU, cat(GTPU_PDU_SESSION, INNER_UDP6)), 'truncated_encap',
+    20 + 8 + 8 + 6);
+  // An echo request (type 1, S set, sequence 3): signalling, kept without an anomaly.
+  keepsOuter(t, gtp(0x32, 1, hex('0003 00 00')), null);
+
+  // A DNS response from port 3544: not IPv6, so not Teredo.
+  const fromTeredo = keepsOuter(t, ipv4(UDP, udp(40000, hex('abcd 8180 0001 0001'), TEREDO)),
+    'bad_teredo_header');
+  t.equal(flowOf(fromTeredo.p), '10.0.0.1.3544 > 10.0.0.2.40000', 'outer UDP flow');
+  // IPv6 whose payload length does not fill the datagram (one trailing byte).
+  keepsOuter(t, ipv4(UDP, udp(TEREDO, cat(TEREDO_ORIGIN, INNER_UDP6, hex('00')))),
+    'bad_teredo_header');
+  // Origin indication followed by IPv4; authentication whose client id runs past the end.
+  keepsOuter(t, ipv4(UDP, udp(TEREDO, cat(TEREDO_ORIGIN, INNER_TCP))), 'bad_teredo_header');
+  keepsOuter(t, ipv4(UDP, udp(TEREDO, hex('0001 ff 00 0102030405060708 00'))),
+    'bad_teredo_header');
+  keepsOuter(t, ipv4(UDP, udp(TEREDO, hex('60'))), 'bad_teredo_header');
+
+  // AYIYA identity type 3, hash method 3, auth method 3, opcode 8: values the draft lacks.
+  keepsOuter(t, ipv4(UDP, udp(AYIYA, cat(ayiya(41, 1, '43 52'), INNER_UDP6))),
+    'bad_ayiya_header');
+  keepsOuter(t, ipv4(UDP, udp(AYIYA, cat(ayiya(41, 1, '41 53'), INNER_UDP6))),
+    'bad_ayiya_header');
+  const auth3 = cat(ayiya(41), INNER_UDP6);
+  auth3[2] = 0x31;
+  keepsOuter(t, ipv4(UDP, udp(AYIYA, auth3)), 'bad_ayiya_header');
+  keepsOuter(t, ipv4(UDP, udp(AYIYA, cat(ayiya(41, 8), INNER_UDP6))), 'bad_ayiya_header');
+  // Signature length 15 words (f2): 60 bytes, past the datagram.
+  keepsOuter(t, ipv4(UDP, udp(AYIYA, ayiya(41, 1, '41 f2'))), 'bad_ayiya_header');
+  // Forwarding UDP (next header 17): not an IP packet.
+  keepsOuter(t, ipv4(UDP, udp(AYIYA, cat(ayiya(17), INNER_UDP6))), 'encap_non_ip');
+  // An IPv6 length that does not fill the datagram, and IPv4 announced as IPv6.
+  keepsOuter(t, ipv4(UDP, udp(AYIYA, cat(ayiya(41), INNER_UDP6, hex('0000')))),
+    'bad_ayiya_header');
+  keepsOuter(t, ipv4(UDP, udp(AYIYA, cat(ayiya(41), INNER_TCP))), 'bad_ayiya_header');
+  // A heartbeat (opcode 0, next header 59, no payload) is well-formed: nothing counted.
+  keepsOuter(t, ipv4(UDP, udp(AYIYA, ayiya(59, 0))), null);
+});
+
+t.test('a Teredo bubble is the inner IPv6 flow, without an anomaly', async (t) => {
+  // RFC 4380 section 5.2.6: IPv6 payload length 0, next header 59 (no next header).
+  const bubble = hex('60000000 0000 3b 15 fe800000000000000000000000000001 ' +
+    '20010000413799500000000000000002');
+  const d = decode(ipv4(UDP, udp(40000, cat(TEREDO_ORIGIN, bubble), TEREDO)));
+  t.ok(d.ok);
+  t.same(d.counters.toObject(), {}, 'payload length 0 is the bubble, not ip_length_zero');
+  t.equal(d.p.encap, ENCAP.TEREDO);
+  t.equal(d.p.proto, 59);
+  t.equal(`${formatAddress(d.p.src)} > ${formatAddress(d.p.dst)}`,
+    'fe80::1 > 2001:0:4137:9950::2');
+  t.equal(d.p.payloadLength, 0);
 });
 
 t.test('bad inner packets keep the outer packet', async (t) => {

@@ -63,6 +63,33 @@ t.test('flows inside GRE/ERSPAN/VXLAN and 6in4 are encapsulated flows', { skip: 
     t.equal(site.length, 0, 'carriers the site runs itself raise nothing');
   });
 
+t.test('GTP-U, Teredo and AYIYA flows are encapsulated flows', { skip: !have }, async (t) => {
+  const carriers = (docs: Array<Record<string, any>>) =>
+    [...new Set(docs.map((d) => `${d.tunnelhound.detection} ${d.rule.id} ` +
+      `${d.tunnelhound.evidence[0].value} ${d.tunnelhound.severity_label}`))];
+  // Mobile core: an ordinary overlay, low, and silent once the operator lists it.
+  const gtp = await alertsOf('ndpi__ipv6_in_gtp.pcap');
+  t.equal(gtp.length, 2, 'the UDP and the ESP flow inside');
+  t.same(carriers(gtp), ['encapsulated_flow AN1484 gtp-u low']);
+  t.same(gtp.map((d) => d.destination.ip).sort(), ['2a01:4c8:f000:f49::4',
+    'fd00:976a:bc67:193e::7'], 'keyed on the inner IPv6 endpoints');
+  const operator = await alertsOf('ndpi__ipv6_in_gtp.pcap',
+    { rules: { encapsulation: { allowed: ['gtp-u'] } } });
+  t.equal(operator.length, 0, 'gtp-u allowed: nothing');
+  // Host IPv6 transition tunnels: medium, like 6in4.
+  const teredo = await alertsOf('zeek__tunnels__Teredo.pcap');
+  t.equal(teredo.length, 4, 'solicitation, advertisement, echo, bubble');
+  t.same(carriers(teredo), ['encapsulated_flow AN1484 teredo medium']);
+  const ayiya = await alertsOf('zeek__tunnels__ayiya3.pcap');
+  t.same(carriers(ayiya), ['encapsulated_flow AN1484 ayiya medium']);
+  const web = ayiya.find((d) => d.destination.port === 80);
+  t.equal(web?.destination.ip, '2001:4860:b002::68', 'the HTTP flow inside AYIYA');
+  t.ok(web?.tunnelhound.score > gtp[0].tunnelhound.score, 'host tunnels score higher');
+  const allowed = await alertsOf('zeek__tunnels__ayiya3.pcap',
+    { rules: { encapsulation: { allowed: ['ayiya', 'teredo'] } } });
+  t.equal(allowed.length, 0, 'ayiya allowed: nothing');
+});
+
 t.test('VPN openings and Tor circuits are AN1485', { skip: !have }, async (t) => {
   const cases: Array<[string, string, string]> = [
     ['ndpi__wireguard.pcap', 'vpn_tunnel', 'wireguard'],

@@ -309,11 +309,12 @@ export const CONFIG_SCHEMA = z.strictObject({
         'to them are expected.'),
     }),
     encapsulation: ruleSwitch('Flows seen only inside another packet (IP-in-IP, GRE, VXLAN, ' +
-      '...) (AN1484).', {
+      'GTP-U, Teredo, AYIYA, ...) (AN1484).', {
       allowed: z.array(z.enum(KNOWN_CARRIERS as [string, ...string[]])).max(MAX_LIST)
         .describe(`Carriers that are part of this network's own fabric ` +
           `(${KNOWN_CARRIERS.join(', ')}): data-centre overlays such as vxlan or geneve, ` +
-          'erspan mirroring. Flows inside them raise nothing.'),
+          'erspan mirroring, gtp-u in a mobile core. Flows inside them raise nothing. ' +
+          'teredo and ayiya are host IPv6 tunnels and score higher when not listed.'),
     }),
   }).describe('Per-rule switches. In each rule, enabled: false silences it; severity (low, ' +
     'medium, high), when set, pins the severity of every alert it raises instead of the ' +

@@ -39,6 +39,9 @@ export const DECODE_ANOMALIES = [
   'bad_geneve_header', // GENEVE version not 0, or options past the UDP payload
   'bad_inner_packet', // the inner packet's link, IP or transport header is invalid
   'encap_non_ip', // the tunnel carries something other than IP (ARP, NSH, unknown type)
+  'bad_gtpu_header', // GTP-U not version 1 / PT 1, length not the datagram's, bad extensions
+  'bad_teredo_header', // Teredo indicators malformed, or no IPv6 header of the datagram's size
+  'bad_ayiya_header', // AYIYA field values undefined, or identity and signature past the end
 ] as const;
 
 export type DecodeAnomaly = (typeof DECODE_ANOMALIES)[number];

@@ -106,7 +106,17 @@ export const IPPROTO_TUNNEL = { IPV4: 4, IPV6: 41, GRE: 47 } as const;
  * Port Number Registry"). Only the destination port identifies them: the source port is a
  * per-flow hash for ECMP (RFC 7348 section 5, RFC 8926 section 3.3).
  */
-export const ENCAP_UDP_PORT = { VXLAN: 4789, VXLAN_GPE: 4790, GENEVE: 6081 } as const;
+export const ENCAP_UDP_PORT = {
+  VXLAN: 4789, VXLAN_GPE: 4790, GENEVE: 6081,
+  // G-PDUs go to 2152; the sender picks its source port (3GPP TS 29.281 section 4.4.2.3).
+  GTP_U: 2152,
+} as const;
+/**
+ * UDP ports of host tunnels, matched on either side: a Teredo server or relay (RFC 4380
+ * section 5.2) and an AYIYA tunnel broker (SixXS AYIYA draft, port 5072) answer from the
+ * well-known port to the client's ephemeral one.
+ */
+export const HOST_TUNNEL_UDP_PORT = { TEREDO: 3544, AYIYA: 5072 } as const;
 
 /**
  * GRE flag bits of the first header byte (RFC 2784 section 2, RFC 2890 section 2). Routing,
@@ -150,6 +160,38 @@ export const GENEVE_OPT_LEN_MASK = 0x3f;
 export const GENEVE_VERSION_SHIFT = 6;
 export const GENEVE_FLAG_O = 0x80;
 
+/**
+ * GTP-U flags byte (3GPP TS 29.281 section 5.1): version (3), PT (1), spare (1), E, S, PN.
+ * Version 1 and PT = 1 (GTP, not GTP') are the only values a user-plane packet may carry.
+ */
+export const GTPU_VERSION_SHIFT = 5;
+export const GTPU_VERSION = 1;
+export const GTPU_FLAG = { PT: 0x10, E: 0x04, S: 0x02, PN: 0x01 } as const;
+/** GTP-U message types (3GPP TS 29.281 section 6.1): only a G-PDU carries a user packet. */
+export const GTPU_MSG = {
+  ECHO_REQUEST: 1, ECHO_RESPONSE: 2, ERROR_INDICATION: 26, SUPPORTED_EXT_HEADERS: 31,
+  TUNNEL_STATUS: 253, END_MARKER: 254, G_PDU: 255,
+} as const;
+/** Next-extension-header type that ends the chain (3GPP TS 29.281 section 5.2.1). */
+export const GTPU_EXT_NONE = 0;
+
+/** Teredo indicators before the IPv6 packet (RFC 4380 sections 5.1.1 and 5.1.2). */
+export const TEREDO_INDICATOR = { ORIGIN: 0x0000, AUTH: 0x0001 } as const;
+
+/**
+ * AYIYA header (SixXS AYIYA draft, "Anything In Anything"): IDLen (4) IDType (4), SigLen (4)
+ * HshMeth (4), AutMeth (4) OpCode (4), Next Header (8), epoch (32), identity, signature. The
+ * identity is 2^IDLen bytes, the signature SigLen 4-byte words.
+ */
+export const AYIYA_ID_TYPE = { NONE: 0, INTEGER: 1, STRING: 2 } as const;
+export const AYIYA_HASH = { NONE: 0, MD5: 1, SHA1: 2 } as const;
+export const AYIYA_AUTH = { NONE: 0, SHARED_SECRET: 1, PUBLIC_KEY: 2 } as const;
+/** Opcodes 1 (forward) and 3 (echo request and forward) carry a packet; the rest are control. */
+export const AYIYA_OPCODE = { NOOP: 0, FORWARD: 1, ECHO_REQUEST_FORWARD: 3 } as const;
+/** The largest opcode the draft defines (7, query response); above it the header is bad. */
+export const AYIYA_MAX_OPCODE = 7;
+export const AYIYA_SIG_UNIT_BYTES = 4;
+
 // Header sizes fixed by the specifications.
 export const ETHER_HEADER_BYTES = 14;
 export const VLAN_TAG_BYTES = 4; // IEEE 802.1Q: TCI (2) + inner EtherType (2)
@@ -173,6 +215,14 @@ export const ERSPAN_III_SUBHEADER_BYTES = 8; // platform-specific, present when 
 export const VXLAN_HEADER_BYTES = 8; // RFC 7348 section 5; VXLAN-GPE has the same size
 export const GENEVE_HEADER_BYTES = 8; // RFC 8926 section 3.4, before the options
 export const GENEVE_OPT_UNIT_BYTES = 4; // Opt Len counts 4-byte words, at most 63 (252 bytes)
+export const GTPU_HEADER_BYTES = 8; // TS 29.281 s5.1: flags, type, length, TEID
+/** Sequence number (2), N-PDU number (1), next extension type (1): present if E, S or PN. */
+export const GTPU_OPTIONAL_BYTES = 4;
+export const GTPU_EXT_UNIT_BYTES = 4; // an extension header's length counts 4-byte words
+export const TEREDO_ORIGIN_BYTES = 8; // RFC 4380 s5.1.2: indicator, port, address
+/** RFC 4380 s5.1.1: indicator (2), id len (1), auth len (1), nonce (8), confirmation (1). */
+export const TEREDO_AUTH_FIXED_BYTES = 13;
+export const AYIYA_FIXED_BYTES = 8; // the four nibble/byte fields and the epoch
 
 // Limits: each one bounds a loop over attacker-controlled header chains.
 /** 802.1Q tags followed: QinQ uses 2; 4 leaves room for provider stacks, rejects loops. */
@@ -190,3 +240,8 @@ export const MAX_IPV6_EXT_HEADERS = 8;
  * each layer costs a header walk, so more is a loop or an evasion attempt.
  */
 export const MAX_ENCAP_DEPTH = 3;
+/**
+ * GTP-U extension headers followed. TS 29.281 defines about ten types and real packets carry
+ * one or two (PDU session container, PDCP number); a longer chain is malformed or hostile.
+ */
+export const MAX_GTPU_EXT_HEADERS = 8;

@@ -4,8 +4,9 @@
 // captured length before any field is read.
 
 import { ANOMALY, failedAnomaly } from './anomalies';
-import { ENCAP_UDP_PORT, IPPROTO_TUNNEL } from './constants';
+import { IPPROTO_TUNNEL } from './constants';
 import { decapsulate } from './encap';
+import { udpCarrierOf } from './encap-udp';
 import { IP_HAS_TRANSPORT, IP_LENGTH_ZERO, decodeIp, keepPortlessFragment } from './ip';
 import { decodeLink } from './link';
 import { ENCAP, IPPROTO } from './packet';
@@ -79,9 +80,8 @@ export function decodePacket(
   // The carriers encapOf() (encap.ts) names, tested inline: a call here costs as much.
   const proto = out.proto;
   if (!out.fragment && (proto === IPPROTO_TUNNEL.IPV4 || proto === IPPROTO_TUNNEL.IPV6 ||
-    proto === IPPROTO_TUNNEL.GRE || (proto === IPPROTO.UDP &&
-    (out.dstPort === ENCAP_UDP_PORT.VXLAN || out.dstPort === ENCAP_UDP_PORT.VXLAN_GPE ||
-      out.dstPort === ENCAP_UDP_PORT.GENEVE)))) {
+    proto === IPPROTO_TUNNEL.GRE ||
+    (proto === IPPROTO.UDP && udpCarrierOf(out.srcPort, out.dstPort) !== ENCAP.NONE))) {
     decapsulate(buf, out, counters);
   }
   if (out.fragment) {

@@ -1,7 +1,8 @@
 // Tunnel decapsulation. Once the captured packet has decoded, a packet that carries another
-// one (IP-in-IP, GRE and what GRE leads to, VXLAN, VXLAN-GPE, GENEVE) is replaced, layer by
-// layer, by the packet inside it: flows are then keyed on what the inner endpoints exchanged,
-// and out.encap / out.encapDepth say how the packet travelled.
+// one (IP-in-IP, GRE and what GRE leads to, VXLAN, VXLAN-GPE, GENEVE, and the UDP carriers
+// of encap-udp.ts: GTP-U, Teredo, AYIYA) is replaced, layer by layer, by the packet inside
+// it: flows are then keyed on what the inner endpoints exchanged, and out.encap /
+// out.encapDepth say how the packet travelled.
 //
 // On failure a layer is not removed: when its header is malformed or cut by the snaplen, or
 // its payload is not a usable IP packet, the packet is reported as the enclosing packet that
@@ -10,14 +11,13 @@
 // A carrier that is an IP fragment is never opened: the inner packet is split across
 // fragments and this decoder does not reassemble.
 //
-// gap: Teredo (UDP 3544, RFC 4380), AYIYA, GTP-U (UDP 2152) and L2TP are not removed. Teredo
-// and AYIYA have no header a port match could trust, and GTP-U and L2TP are provider-core or
-// VPN transport; those packets stay keyed on their outer flow.
+// gap: L2TP (UDP 1701) is not removed: it is VPN transport whose PPP sessions are judged
+// as VPN traffic, so those packets stay keyed on their outer flow.
 
 import { ANOMALY, failWith, failedAnomaly } from './anomalies';
 import { be16 } from './bytes';
 import {
-  DLT, ENCAP_UDP_PORT, ERSPAN_FRAME_TYPE, ERSPAN_III_FLAG_O, ERSPAN_III_FT_MASK,
+  DLT, ERSPAN_FRAME_TYPE, ERSPAN_III_FLAG_O, ERSPAN_III_FT_MASK,
   ERSPAN_III_FT_SHIFT, ERSPAN_III_HEADER_BYTES, ERSPAN_III_SUBHEADER_BYTES,
   ERSPAN_II_HEADER_BYTES, ERSPAN_VERSION, ETHERTYPE, GENEVE_FLAG_O, GENEVE_HEADER_BYTES,
   GENEVE_OPT_LEN_MASK, GENEVE_OPT_UNIT_BYTES, GENEVE_VERSION_SHIFT, GRE_ACK,
@@ -25,6 +25,8 @@ import {
   GRE_VERSION_MASK, IPPROTO_TUNNEL, MAX_ENCAP_DEPTH, VXLAN_FLAG_I, VXLAN_GPE_FLAG,
   VXLAN_GPE_NEXT, VXLAN_GPE_VERSION_MASK, VXLAN_HEADER_BYTES,
 } from './constants';
+import { KEEP_ENCLOSING, headerFits } from './encap-common';
+import { decodeAyiya, decodeGtpu, decodeTeredo, udpCarrierOf } from './encap-udp';
 import { IP_BAD_UDP_LENGTH, IP_LENGTH_ZERO, decodeIpPacket } from './ip';
 import { decodeEthertype, decodeLink, decodePppProtocol } from './link';
 import { ENCAP, IPPROTO, copyDecodedPacket, newDecodedPacket } from './packet';
@@ -37,19 +39,13 @@ import type { DecodedPacket } from './packet';
  */
 const enclosing = newDecodedPacket();
 
-/**
- * A parser's answer for a well-formed layer that carries no packet to decode (a GENEVE or
- * VXLAN-GPE control message, a PPTP acknowledgment): keep the enclosing packet, count
- * nothing. Below every failWith() value, so it cannot be mistaken for an anomaly.
- */
-const KEEP_ENCLOSING = -0x10000;
-
 /** GRE flags that RFC 2784 section 2.3 says a receiver must discard the packet for. */
 const GRE_FORBIDDEN_FLAGS = GRE_FLAG.ROUTING | GRE_FLAG.STRICT_ROUTE | GRE_FLAG.RECURSION_HIGH;
 
 /**
  * The ENCAP code of the tunnel `out` is the carrier of, or ENCAP.NONE. decodePacket tests the
- * same carriers inline before calling decapsulate; a carrier added here must be added there.
+ * same carriers inline before calling decapsulate (UDP ones through udpCarrierOf, as the
+ * dispatcher's shard key does); a carrier added here must be added there.
  */
 export function encapOf(out: DecodedPacket): number {
   switch (out.proto) {
@@ -60,16 +56,7 @@ export function encapOf(out: DecodedPacket): number {
     case IPPROTO_TUNNEL.GRE:
       return ENCAP.GRE;
     case IPPROTO.UDP:
-      switch (out.dstPort) {
-        case ENCAP_UDP_PORT.VXLAN:
-          return ENCAP.VXLAN;
-        case ENCAP_UDP_PORT.VXLAN_GPE:
-          return ENCAP.VXLAN_GPE;
-        case ENCAP_UDP_PORT.GENEVE:
-          return ENCAP.GENEVE;
-        default:
-          return ENCAP.NONE;
-      }
+      return udpCarrierOf(out.srcPort, out.dstPort);
     default:
       return ENCAP.NONE;
   }
@@ -113,7 +100,11 @@ export function decapsulate(b: Uint8Array, out: DecodedPacket, counters: DecodeC
     // inner IP length cannot inflate the flow's payload byte count.
     const wireRoom = enclosing.payloadOffset + enclosing.payloadLengthOnWire - out.payloadOffset;
     if (out.payloadLengthOnWire > wireRoom) out.payloadLengthOnWire = wireRoom;
-    if ((result & IP_LENGTH_ZERO) !== 0) counters.add(ANOMALY.ip_length_zero);
+    // A Teredo bubble (RFC 4380 section 5.2.6) is an IPv6 header with payload length 0 on
+    // purpose, and encap-udp.ts checked that it fills the datagram: not a TSO length.
+    if ((result & IP_LENGTH_ZERO) !== 0 && encap !== ENCAP.TEREDO) {
+      counters.add(ANOMALY.ip_length_zero);
+    }
     if ((result & IP_BAD_UDP_LENGTH) !== 0) counters.add(ANOMALY.bad_udp_length);
   }
 }
@@ -131,6 +122,9 @@ function tunnelAnomaly(anomaly: number, carrier: DecodedPacket): number {
     case ANOMALY.bad_erspan_header:
     case ANOMALY.bad_vxlan_header:
     case ANOMALY.bad_geneve_header:
+    case ANOMALY.bad_gtpu_header:
+    case ANOMALY.bad_teredo_header:
+    case ANOMALY.bad_ayiya_header:
       return anomaly;
     case ANOMALY.non_ip:
     case ANOMALY.unknown_ethertype:
@@ -168,19 +162,15 @@ function decodeTunnelHeader(b: Uint8Array, end: number, out: DecodedPacket): num
       return decodeVxlan(b, end, out);
     case ENCAP.VXLAN_GPE:
       return decodeVxlanGpe(b, end, out);
+    case ENCAP.GTP_U:
+      return decodeGtpu(b, out);
+    case ENCAP.TEREDO:
+      return decodeTeredo(b, out);
+    case ENCAP.AYIYA:
+      return decodeAyiya(b, out);
     default:
       return decodeGeneve(b, end, out);
   }
-}
-
-/**
- * 0 when a tunnel header `bytes` long, counted from the start of the carrier's payload,
- * fits in what was captured. Otherwise: past what the carrier claims on the wire the header
- * is malformed (`bad`); past the capture only, the snaplen cut it.
- */
-function headerFits(out: DecodedPacket, bytes: number, bad: number): number {
-  if (bytes <= out.payloadLength) return 0;
-  return failWith(bytes > out.payloadLengthOnWire ? bad : ANOMALY.truncated_encap);
 }
 
 /** GRE (RFC 2784, with RFC 2890 key and sequence) and PPTP's enhanced GRE (RFC 2637 s4.1). */

@@ -24,11 +24,15 @@ export const ENCAP = {
   ERSPAN: 6, // Cisco port mirroring over GRE, type I/II/III (draft-foschiano-erspan-03)
   PPTP: 7, // enhanced GRE, version 1, carrying PPP (RFC 2637 section 4.1)
   VXLAN_GPE: 8, // UDP 4790 (draft-ietf-nvo3-vxlan-gpe-13)
+  GTP_U: 9, // UDP 2152, mobile-core user plane (3GPP TS 29.281)
+  TEREDO: 10, // UDP 3544, IPv6 over UDP over IPv4 through NAT (RFC 4380)
+  AYIYA: 11, // UDP 5072, SixXS "Anything In Anything" tunnel broker protocol
 } as const;
 
 /** Lower-case name of each ENCAP code, indexed by the code. */
 export const ENCAP_NAMES: readonly string[] = [
-  'none', 'ipip', '6in4', 'gre', 'vxlan', 'geneve', 'erspan', 'pptp', 'vxlan-gpe',
+  'none', 'ipip', '6in4', 'gre', 'vxlan', 'geneve', 'erspan', 'pptp', 'vxlan-gpe', 'gtp-u',
+  'teredo', 'ayiya',
 ];
 
 export interface DecodedPacket {

@@ -11,9 +11,10 @@
 
 import { be16, be32 } from '../decode/bytes';
 import { DecodeCounters, decodePacket, DLT } from '../decode/decode';
-import { ENCAP_UDP_PORT, ETHERTYPE } from '../decode/constants';
+import { ETHERTYPE } from '../decode/constants';
+import { udpCarrierOf } from '../decode/encap-udp';
 import { symmetricFlowHash32 } from '../decode/flow-key';
-import { DecodedPacket, IPPROTO, newDecodedPacket } from '../decode/packet';
+import { DecodedPacket, ENCAP, IPPROTO, newDecodedPacket } from '../decode/packet';
 import { flowHashOf } from '../flow/flow-hash';
 
 const ETHER_HEADER_BYTES = 14;
@@ -81,11 +82,11 @@ export class ShardKeyer {
     }
     if ((proto !== IPPROTO.TCP && proto !== IPPROTO.UDP) || at + PORT_BYTES > end) return null;
     const dstPort = be16(b, at + 2);
-    // The carriers decode.ts opens (by destination port, as it does): the key is the inner flow's.
-    if (proto === IPPROTO.UDP && (dstPort === ENCAP_UDP_PORT.VXLAN ||
-      dstPort === ENCAP_UDP_PORT.VXLAN_GPE || dstPort === ENCAP_UDP_PORT.GENEVE)) return null;
+    const srcPort = be16(b, at);
+    // The carriers decode.ts opens, asked the same way it asks: the key is the inner flow's.
+    if (proto === IPPROTO.UDP && udpCarrierOf(srcPort, dstPort) !== ENCAP.NONE) return null;
     p.proto = proto;
-    p.srcPort = be16(b, at);
+    p.srcPort = srcPort;
     p.dstPort = dstPort;
     return symmetricFlowHash32(p);
   }

@@ -1,14 +1,19 @@
 // Flows that arrived inside another packet: IP-in-IP, 6in4, GRE, PPTP, VXLAN, GENEVE,
-// ERSPAN (src/decode/encap.ts decapsulates them). A network tunnel carrying hosts' traffic is
-// T1572 at its plainest; data-centre overlays and mirroring are the same bytes used on
-// purpose, so the carriers a site runs itself go in rules.encapsulation.allowed.
+// ERSPAN, GTP-U, Teredo, AYIYA (src/decode/encap.ts and encap-udp.ts decapsulate them). A
+// network tunnel carrying hosts' traffic is T1572 at its plainest; data-centre overlays,
+// mirroring and a mobile core's GTP-U are the same bytes used on purpose, so the carriers a
+// site runs itself go in rules.encapsulation.allowed.
 
 import { TunnelhoundConfig } from '../config/defaults';
 import { Detection } from '../detect/detection';
 import { Signal, SignalInput } from './signal';
 
-/** Carriers whose only common use is to move a host's traffic past the routing it would get. */
-const HOST_TUNNELS = new Set(['ipip', '6in4', 'pptp']);
+/**
+ * Carriers whose only common use is to move a host's traffic past the routing it would get.
+ * Teredo and AYIYA are IPv6 transition tunnels a host opens itself, through NAT, to a
+ * server outside; GTP-U is not here: it is mobile-core infrastructure, an ordinary overlay.
+ */
+const HOST_TUNNELS = new Set(['ipip', '6in4', 'pptp', 'teredo', 'ayiya']);
 
 export function createEncapsulationSignal(cfg: TunnelhoundConfig): Signal {
   const rule = cfg.rules.encapsulation;
