@@ -126,14 +126,17 @@ t.test('TLS shape: records across segments, in order', async (t) => {
   const cuts = [0, 3, 108, 120, c.length];
   let seq = 1000;
   for (let i = 0; i + 1 < cuts.length; i++) {
-    f.update(0, 0, seq, c, cuts[i], cuts[i + 1] - cuts[i]);
+    f.update(0, 0, seq, c, cuts[i], cuts[i + 1] - cuts[i], 10 + i);
     seq += cuts[i + 1] - cuts[i];
   }
-  f.update(0, 0, 1000, c, 0, 3); // a retransmission of the first bytes: skipped
+  f.update(0, 0, 1000, c, 0, 3, 20); // a retransmission of the first bytes: skipped
   const s = records([22, 80], [23, 2900], [23, 120]);
-  f.update(0, 1, 5000, s, 0, s.length);
+  f.update(0, 1, 5000, s, 0, s.length, 30);
   const shape = f.toRecord(0)!;
   t.same(shape.records, [[53, 90, 61], [2900, 120]]);
+  // A record's time is that of the segment completing its header: the 53-byte record's
+  // header (bytes 105-109) ends in segment 2 (t=12), the 90's and the 61's in segment 3.
+  t.same(shape.times, [[12, 13, 13], [30, 30]]);
   t.same(shape.desync, [false, false]);
   t.equal(dohShapePairs(shape, 600), 1, 'the big server record is skipped as handshake');
 });
@@ -141,27 +144,27 @@ t.test('TLS shape: records across segments, in order', async (t) => {
 t.test('TLS shape: gaps and non-TLS bytes end the walk', async (t) => {
   const f = new TlsShapeFeatures(2);
   const c = records([23, 10], [23, 10]);
-  f.update(0, 0, 1, c, 0, 15);
-  f.update(0, 0, 100, c, 15, 15); // bytes missing in between
+  f.update(0, 0, 1, c, 0, 15, 0);
+  f.update(0, 0, 100, c, 15, 15, 0); // bytes missing in between
   t.same(f.toRecord(0)!.desync, [true, false]);
   const junk = Uint8Array.from([0x47, 0x45, 0x54, 0x20, 0x2f, 0x20]);
-  f.update(1, 1, 1, junk, 0, junk.length);
+  f.update(1, 1, 1, junk, 0, junk.length, 0);
   t.same(f.toRecord(1)!.desync, [false, true]);
 });
 
 t.test('TLS shape: stops at TLS_SHAPE_RECORDS, frees its entry, hostile input', async (t) => {
   const f = new TlsShapeFeatures(3, 1);
   const many = records(...Array.from({ length: 40 }, () => [23, 20] as [number, number]));
-  f.update(0, 0, 1, many, 0, many.length);
-  f.update(0, 1, 1, many, 0, many.length);
+  f.update(0, 0, 1, many, 0, many.length, 0);
+  f.update(0, 1, 1, many, 0, many.length, 0);
   t.equal(f.toRecord(0)!.records[0].length, TLS_SHAPE_RECORDS);
-  f.update(1, 0, 1, many, 0, 25);
+  f.update(1, 0, 1, many, 0, 25, 0);
   t.equal(f.poolExhausted, 0, 'the finished flow gave its entry back');
-  f.update(2, 0, 1, many, 0, 25);
+  f.update(2, 0, 1, many, 0, 25, 0);
   t.equal(f.poolExhausted, 1);
   const g = new TlsShapeFeatures(1);
   fc.assert(fc.property(fc.uint8Array({ maxLength: 400 }), fc.nat(), fc.nat(1), (b, seq, dir) => {
-    g.update(0, dir, seq >>> 0, b, 0, b.length);
+    g.update(0, dir, seq >>> 0, b, 0, b.length, 0);
     const s = g.toRecord(0);
     return s === undefined || s.records.every((r) => r.length <= TLS_SHAPE_RECORDS);
   }), { numRuns: 2000 });
@@ -169,13 +172,13 @@ t.test('TLS shape: stops at TLS_SHAPE_RECORDS, frees its entry, hostile input', 
 
 t.test('DoH shape pairs', async (t) => {
   const shape = { records: [[69, 81, 82, 26, 60], [36, 528, 96, 69, 282]] as [number[], number[]],
-    desync: [false, false] as [boolean, boolean] };
+    times: [[], []] as [number[], number[]], desync: [false, false] as [boolean, boolean] };
   t.equal(dohShapePairs(shape, 600), 3, 'the 26-byte SETTINGS ack is not a request');
   t.equal(dohShapePairs(shape, 200), 0, 'a record over the limit rules DoH out');
   // ndpi__no_sni.pcap, 192.168.1.119 -> 104.22.72.170: an SNI-less page load. Counting the
   // h2 control frames (26 bytes) gave 5 pairs and a DoH alert; it is 4 requests.
   const page = { records: [[53, 165, 321, 70, 70, 26],
     [2653, 445, 57, 26, 522, 26, 309, 26, 309, 26]] as [number[], number[]],
-  desync: [false, false] as [boolean, boolean] };
+  times: [[], []] as [number[], number[]], desync: [false, false] as [boolean, boolean] };
   t.equal(dohShapePairs(page, 600), 4);
 });

@@ -244,7 +244,7 @@ export class FlowState {
     const proto = this.proto[d] !== 0 ? this.proto[d] : this.proto[d ^ 1];
     if (proto === PROTO.DNS) this.dns.update(slot, p.proto === IPPROTO.TCP, buf, off, len);
     else if (proto === PROTO.TLS && p.proto === IPPROTO.TCP) {
-      this.tlsShape.update(slot, dir, p.tcpSeq, buf, off, len);
+      this.tlsShape.update(slot, dir, p.tcpSeq, buf, off, len, ts);
     }
   }
 

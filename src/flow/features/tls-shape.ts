@@ -30,6 +30,12 @@ const enum Walk {
 export interface TlsShape {
   /** application_data record lengths in order, client to server then server to client. */
   records: [number[], number[]];
+  /**
+   * Packet time (seconds) of the segment that completed each record's header, same order as
+   * `records`: DNS answers that come seconds after their question are a tunnel server
+   * holding queries open (src/signals/doh-long-poll.ts).
+   */
+  times: [number[], number[]];
   /** True when a direction lost the record framing (gap, retransmission, not TLS). */
   desync: [boolean, boolean];
 }
@@ -48,6 +54,7 @@ export class TlsShapeFeatures {
   private readonly state: Uint8Array;
   private readonly desync: Uint8Array;
   private readonly sizes: Uint16Array;
+  private readonly times: Float64Array;
   /** Flows identified as TLS that found the pool empty. */
   poolExhausted = 0;
 
@@ -66,13 +73,15 @@ export class TlsShapeFeatures {
     this.state = new Uint8Array(d);
     this.desync = new Uint8Array(d);
     this.sizes = new Uint16Array(d * TLS_SHAPE_RECORDS);
+    this.times = new Float64Array(d * TLS_SHAPE_RECORDS);
   }
 
   /** Results are kept per slot once walking ends, until the slot is released. */
   private readonly done = new Map<number, TlsShape>();
 
   /** One TCP segment with payload of a flow identified as TLS. */
-  update(slot: number, dir: number, seq: number, buf: Uint8Array, off: number, len: number): void {
+  update(slot: number, dir: number, seq: number, buf: Uint8Array, off: number, len: number,
+    ts: number): void {
     let e = this.entry[slot];
     if (e < 0) {
       if (e === -2) return; // finished or refused
@@ -105,7 +114,7 @@ export class TlsShapeFeatures {
       this.state[d] = Walk.Done;
     } else {
       this.nextSeq[d] = (seq + len) >>> 0;
-      this.walk(d, buf, off, off + len);
+      this.walk(d, buf, off, off + len, ts);
     }
     if (this.state[e * 2] === Walk.Done && this.state[e * 2 + 1] === Walk.Done) {
       this.done.set(slot, this.shapeOf(e));
@@ -114,7 +123,7 @@ export class TlsShapeFeatures {
     }
   }
 
-  private walk(d: number, buf: Uint8Array, p: number, end: number): void {
+  private walk(d: number, buf: Uint8Array, p: number, end: number, ts: number): void {
     while (p < end) {
       const rem = this.remaining[d];
       if (rem > 0) {
@@ -137,6 +146,7 @@ export class TlsShapeFeatures {
       this.remaining[d] = length;
       if (type !== CT_APPLICATION_DATA) continue;
       this.sizes[d * TLS_SHAPE_RECORDS + this.count[d]] = length;
+      this.times[d * TLS_SHAPE_RECORDS + this.count[d]] = ts;
       if (++this.count[d] === TLS_SHAPE_RECORDS) {
         this.state[d] = Walk.Done;
         return;
@@ -145,10 +155,11 @@ export class TlsShapeFeatures {
   }
 
   private shapeOf(e: number): TlsShape {
-    const dirRecords = (d: number) =>
-      Array.from(this.sizes.subarray(d * TLS_SHAPE_RECORDS, d * TLS_SHAPE_RECORDS + this.count[d]));
+    const kept = <T extends Uint16Array | Float64Array>(a: T, d: number) =>
+      Array.from(a.subarray(d * TLS_SHAPE_RECORDS, d * TLS_SHAPE_RECORDS + this.count[d]));
     return {
-      records: [dirRecords(e * 2), dirRecords(e * 2 + 1)],
+      records: [kept(this.sizes, e * 2), kept(this.sizes, e * 2 + 1)],
+      times: [kept(this.times, e * 2), kept(this.times, e * 2 + 1)],
       desync: [this.desync[e * 2] === 1, this.desync[e * 2 + 1] === 1],
     };
   }
