@@ -127,6 +127,8 @@ export interface TunnelhoundConfig {
     proxyTunnel: RuleSwitch;
     vpn: RuleSwitch & {
       allowedServers: string[];
+      dtlsPorts: number[];
+      dtlsMinPackets: number;
     };
     encapsulation: RuleSwitch & {
       allowed: string[];
@@ -204,7 +206,7 @@ export const DEFAULT_CONFIG: TunnelhoundConfig = {
     esxiProfile: { enabled: true },
     volumeOutlier: { enabled: true, minHistory: 50, zThreshold: 4 },
     proxyTunnel: { enabled: true },
-    vpn: { enabled: true, allowedServers: [] },
+    vpn: { enabled: true, allowedServers: [], dtlsPorts: [443], dtlsMinPackets: 8 },
     encapsulation: { enabled: true, allowed: [] },
   },
 };

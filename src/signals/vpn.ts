@@ -7,13 +7,19 @@ import { TunnelhoundConfig } from '../config/defaults';
 import { CidrSet } from '../config/cidr';
 import { Detection } from '../detect/detection';
 import { PROTO } from '../protocols/identify';
+import { Evidence } from '../output/ecs-schema';
 import { Signal, SignalInput } from './signal';
+import { dtlsHandshake } from './vpn-dtls';
+import { softEtherNatT } from './vpn-softether';
 
 type Head = Buffer;
+type VpnRule = TunnelhoundConfig['rules']['vpn'];
 
 interface VpnMatch {
   protocol: string;
   detail: string;
+  /** Further evidence beyond the protocol itself (thresholds the match had to pass). */
+  extra?: Evidence[];
 }
 
 const UDP = 17;
@@ -31,6 +37,59 @@ function wireguard(c: Head, s: Head): VpnMatch | null {
   const pair = (tc === 1 && ts === 2) || (tc === 2 && ts === 1) || (tc === 4 && ts === 4) ||
     (tc === 1 && ts === 4) || (tc === 4 && ts === 1);
   return pair ? { protocol: 'wireguard', detail: `message types ${tc}/${ts}` } : null;
+}
+
+/**
+ * WireGuard-framed handshakes whose type byte or reserved bytes differ from the whitepaper:
+ * Cloudflare WARP (udp/2408) sends 0xc1/0xc2 and puts a routing id in the reserved bytes.
+ * The message layout holds (section 5.4.2, 5.4.3): the initiation carries its sender index at
+ * bytes 4-7, and the response, type 2, echoes it as receiver index at bytes 8-11 after its
+ * own. A random 32-bit index matching by chance is one in four billion, so the echo is the
+ * proof that both directions belong to one WireGuard-style handshake.
+ */
+function wireguardFamily(c: Head, s: Head): VpnMatch | null {
+  if (c.length < 8 || s.length < 12) return null;
+  const marker = c[0] & 0xf0;
+  if ((c[0] & 0x0f) !== 1 || (s[0] & 0x0f) !== 2 || (s[0] & 0xf0) !== marker) return null;
+  const sender = c.readUInt32LE(4);
+  if (sender === 0 || s.readUInt32LE(4) === 0 || s.readUInt32LE(8) !== sender) return null;
+  const hex = (v: number) => `0x${v.toString(16).padStart(2, '0')}`;
+  return {
+    protocol: marker === 0 ? 'wireguard' : 'wireguard-variant',
+    detail: `handshake types ${hex(c[0])}/${hex(s[0])}, the response echoes the ` +
+      `initiation's sender index${marker === 0xc0 ? ' (Cloudflare WARP framing)' : ''}`,
+  };
+}
+
+/**
+ * An SSL VPN's DTLS data channel. Cisco's pre-RFC DTLS (0x0100) is spoken only by
+ * AnyConnect-compatible gateways, on any port. Standard DTLS is also WebRTC's media key
+ * exchange, so it counts only on the ports SSL VPNs share with their TLS control session
+ * (rules.vpn.dtlsPorts; WebRTC uses ephemeral ports and opens with STUN, not DTLS), and only
+ * when both directions went on past a handshake (rules.vpn.dtlsMinPackets), as a tunnel does.
+ */
+function sslVpnDtls(r: SignalInput['record'], c: Head, s: Head, rule: VpnRule): VpnMatch | null {
+  if (r.protoByDir[0] === PROTO.QUIC || r.protoByDir[1] === PROTO.QUIC) return null;
+  const ch = dtlsHandshake(c, s);
+  if (ch === null) return null;
+  const onVpnPort = rule.dtlsPorts.includes(r.serverPort);
+  if (ch.family === 'standard' && !onVpnPort) return null;
+  const packets = Math.min(r.packets[0], r.packets[1]);
+  if (packets < rule.dtlsMinPackets) return null;
+  const extra: Evidence[] = [{
+    signal: 'dtls_packets', value: packets, threshold: rule.dtlsMinPackets,
+    config_key: 'rules.vpn.dtlsMinPackets',
+    detail: 'datagrams in the quieter direction: the channel carried data past its handshake',
+  }];
+  if (ch.family === 'standard') {
+    extra.push({
+      signal: 'dtls_port', value: r.serverPort, threshold: rule.dtlsPorts.join(','),
+      config_key: 'rules.vpn.dtlsPorts',
+      detail: 'DTLS on a port SSL VPNs share with their TLS control session',
+    });
+  }
+  return { protocol: ch.family === 'cisco' ? 'anyconnect-dtls' : 'ssl-vpn-dtls',
+    detail: ch.detail, extra };
 }
 
 /** Tailscale's peer discovery ("disco") frames start with "TS" and U+1F4AC. */
@@ -89,7 +148,7 @@ function tinc(c: Head, s: Head): VpnMatch | null {
     ? { protocol: 'tinc', detail: 'ID requests both ways' } : null;
 }
 
-export function identifyVpn(r: SignalInput['record']): VpnMatch | null {
+export function identifyVpn(r: SignalInput['record'], rule: VpnRule): VpnMatch | null {
   // Both directions already named as one known protocol (DNS, HTTP, TLS...): none of the
   // handshakes below reads as one of those both ways, and decoding every flow's head
   // costs more than the rest of this signal on short-flow traffic.
@@ -98,8 +157,11 @@ export function identifyVpn(r: SignalInput['record']): VpnMatch | null {
   const s = Buffer.from(r.head[1], 'hex');
   if (c.length === 0 || s.length === 0) return null;
   if (r.ipProto === UDP) {
+    const softether = softEtherNatT(c, s);
     return wireguard(c, s) ?? tailscale(c, s) ?? openvpn(UDP, c, s) ??
-      ((r.serverPort === 500 || r.serverPort === 4500) ? ike(r.serverPort, c) : null);
+      ((r.serverPort === 500 || r.serverPort === 4500) ? ike(r.serverPort, c) : null) ??
+      wireguardFamily(c, s) ?? sslVpnDtls(r, c, s, rule) ??
+      (softether !== null ? { protocol: 'softether', detail: softether } : null);
   }
   if (r.ipProto === TCP) return openvpn(TCP, c, s) ?? tinc(c, s);
   return null;
@@ -138,7 +200,7 @@ export function createVpnSignal(cfg: TunnelhoundConfig): Signal {
           }],
         };
       }
-      const m = identifyVpn(r);
+      const m = identifyVpn(r, rule);
       if (m === null) return null;
       return {
         analytic: 'AN1485', detection: 'vpn_tunnel', name: `${m.protocol} VPN tunnel`,
@@ -148,7 +210,7 @@ export function createVpnSignal(cfg: TunnelhoundConfig): Signal {
         evidence: [{
           signal: 'vpn_protocol', value: m.protocol, threshold: 'server not sanctioned',
           config_key: 'rules.vpn.allowedServers', detail: m.detail,
-        }],
+        }, ...(m.extra ?? [])],
       };
     },
   };
