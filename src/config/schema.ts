@@ -314,6 +314,11 @@ export const CONFIG_SCHEMA = z.strictObject({
       dtlsMinPackets: z.int().min(1).max(MAX_SHAPE_COUNT)
         .describe('Datagrams each direction of a DTLS flow must carry before it counts as a ' +
           'VPN channel: more than a handshake, so a probe or a failed handshake does not.'),
+      controlHosts: z.array(z.string().refine(isHostName, { error: 'must be a host name ' +
+        '(letters, digits, hyphens and dots, labels of 1-63)' })).max(MAX_LIST)
+        .describe('TLS server names a VPN vendor documents for its client\'s control API ' +
+          '(registration, settings), raised as vpn_client_api at low severity. Default: ' +
+          'Cloudflare WARP\'s; empty the list where WARP is sanctioned.'),
     }),
     encapsulation: ruleSwitch('Flows seen only inside another packet (IP-in-IP, GRE, VXLAN, ' +
       'GTP-U, Teredo, AYIYA, ...) (AN1484).', {

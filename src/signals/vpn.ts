@@ -40,24 +40,29 @@ function wireguard(c: Head, s: Head): VpnMatch | null {
 }
 
 /**
- * WireGuard-framed handshakes whose type byte or reserved bytes differ from the whitepaper:
- * Cloudflare WARP (udp/2408) sends 0xc1/0xc2 and puts a routing id in the reserved bytes.
- * The message layout holds (section 5.4.2, 5.4.3): the initiation carries its sender index at
+ * WireGuard with its reserved bytes filled: clients that carry a routing id there (WARP
+ * profiles in wgcf, sing-box, Xray set "reserved") fail the zero test above. The layout
+ * still holds (whitepaper 5.4.2, 5.4.3): the initiation, type 1, has its sender index at
  * bytes 4-7, and the response, type 2, echoes it as receiver index at bytes 8-11 after its
- * own. A random 32-bit index matching by chance is one in four billion, so the echo is the
- * proof that both directions belong to one WireGuard-style handshake.
+ * own. A random 32-bit index matching by chance is one in four billion, so the echo proves
+ * both directions belong to one WireGuard handshake.
+ *
+ * gap: Cloudflare's own WARP client (ndpi__cloudflare-warp.pcap, udp/2408) sends type bytes
+ * 0xc1/0xc2 with a 194-byte initiation and a 778-byte response (WireGuard: 148 and 92), and
+ * its response's bytes 8-11 (01908300) are not the initiation's bytes 4-7 (00908301): the
+ * handshake layout is Cloudflare's own and unpublished. Only the later data messages (0xc4,
+ * receiver index, counter 1, 2, 3...) are WireGuard-shaped, and they lie past the 64 head
+ * bytes. What is left, a first byte pair on port 2408, is a port match; the client's
+ * documented control API (rules.vpn.controlHosts) is what names WARP here.
  */
-function wireguardFamily(c: Head, s: Head): VpnMatch | null {
-  if (c.length < 8 || s.length < 12) return null;
-  const marker = c[0] & 0xf0;
-  if ((c[0] & 0x0f) !== 1 || (s[0] & 0x0f) !== 2 || (s[0] & 0xf0) !== marker) return null;
+function wireguardReserved(c: Head, s: Head): VpnMatch | null {
+  if (c.length < 8 || s.length < 12 || c[0] !== 1 || s[0] !== 2) return null;
   const sender = c.readUInt32LE(4);
   if (sender === 0 || s.readUInt32LE(4) === 0 || s.readUInt32LE(8) !== sender) return null;
-  const hex = (v: number) => `0x${v.toString(16).padStart(2, '0')}`;
   return {
-    protocol: marker === 0 ? 'wireguard' : 'wireguard-variant',
-    detail: `handshake types ${hex(c[0])}/${hex(s[0])}, the response echoes the ` +
-      `initiation's sender index${marker === 0xc0 ? ' (Cloudflare WARP framing)' : ''}`,
+    protocol: 'wireguard',
+    detail: 'handshake with non-zero reserved bytes; the response echoes the initiation\'s ' +
+      'sender index',
   };
 }
 
@@ -160,7 +165,7 @@ export function identifyVpn(r: SignalInput['record'], rule: VpnRule): VpnMatch |
     const softether = softEtherNatT(c, s);
     return wireguard(c, s) ?? tailscale(c, s) ?? openvpn(UDP, c, s) ??
       ((r.serverPort === 500 || r.serverPort === 4500) ? ike(r.serverPort, c) : null) ??
-      wireguardFamily(c, s) ?? sslVpnDtls(r, c, s, rule) ??
+      wireguardReserved(c, s) ?? sslVpnDtls(r, c, s, rule) ??
       (softether !== null ? { protocol: 'softether', detail: softether } : null);
   }
   if (r.ipProto === TCP) return openvpn(TCP, c, s) ?? tinc(c, s);
@@ -180,9 +185,22 @@ export function looksLikeTor(sni: string | undefined): boolean {
   return m !== null && /[2-7]/.test(m[1]) && /[a-z]/.test(m[1]);
 }
 
+/**
+ * TLS to a VPN client's control API, answered by the server: the host names a vendor
+ * documents for its client's registration and settings traffic outside the tunnel
+ * (rules.vpn.controlHosts; Cloudflare lists api.cloudflareclient.com and
+ * zero-trust-client.cloudflareclient.com for WARP in its firewall guide).
+ */
+function controlApiHost(r: SignalInput['record'], hosts: Set<string>): string | null {
+  const sni = r.fingerprints?.tls?.sni?.toLowerCase();
+  if (sni === undefined || !hosts.has(sni)) return null;
+  return r.protoByDir[0] === PROTO.TLS && r.protoByDir[1] === PROTO.TLS ? sni : null;
+}
+
 export function createVpnSignal(cfg: TunnelhoundConfig): Signal {
   const rule = cfg.rules.vpn;
   const sanctioned = new CidrSet(rule.allowedServers);
+  const controlHosts = new Set(rule.controlHosts.map((h) => h.toLowerCase()));
   return {
     name: 'vpn_tunnel',
     judge({ record: r }: SignalInput): Detection | null {
@@ -197,6 +215,20 @@ export function createVpnSignal(cfg: TunnelhoundConfig): Signal {
             signal: 'tls_sni', value: sni!, threshold: 'www.<random base32>.com|net',
             config_key: 'rules.vpn.allowedServers',
             detail: 'a made-up www name mixing letters and digits 2-7, as Tor generates',
+          }],
+        };
+      }
+      const api = controlApiHost(r, controlHosts);
+      if (api !== null) {
+        return {
+          analytic: 'AN1485', detection: 'vpn_client_api', name: 'VPN client control API',
+          description: `TLS from ${r.clientIp} to ${api} (${r.serverIp}:${r.serverPort}), ` +
+            'the API a VPN client registers and fetches its tunnel settings through',
+          severity: 'low', score: 40,
+          evidence: [{
+            signal: 'tls_sni', value: api, threshold: 'listed VPN control host',
+            config_key: 'rules.vpn.controlHosts',
+            detail: 'a host name the VPN vendor documents for its client\'s control traffic',
           }],
         };
       }
