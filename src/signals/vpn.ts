@@ -1,7 +1,9 @@
-// VPN-style tooling (AN1485): a flow whose first bytes are a VPN protocol's opening, and Tor
-// circuits. Identification reads only the first payload bytes each direction kept in the
-// flow record (head), so it costs nothing on the packet path; both directions must agree
-// where the protocol has a reply, so one stray datagram does not make a VPN.
+// VPN-style tooling (AN1485): a flow whose first bytes are a VPN protocol's opening, Tor
+// circuits, and TLS to a VPN client's documented control API (the DTLS and SoftEther
+// parsers live in vpn-dtls.ts and vpn-softether.ts). Identification reads only the first
+// payload bytes each direction kept in the flow record (head), so it costs nothing on the
+// packet path; both directions must agree where the protocol has a reply, so one stray
+// datagram does not make a VPN.
 
 import { TunnelhoundConfig } from '../config/defaults';
 import { CidrSet } from '../config/cidr';
@@ -97,6 +99,11 @@ function sslVpnDtls(r: SignalInput['record'], c: Head, s: Head, rule: VpnRule): 
     detail: ch.detail, extra };
 }
 
+function softether(c: Head, s: Head): VpnMatch | null {
+  const detail = softEtherNatT(c, s);
+  return detail === null ? null : { protocol: 'softether', detail };
+}
+
 /** Tailscale's peer discovery ("disco") frames start with "TS" and U+1F4AC. */
 const DISCO_MAGIC = Buffer.from('5453f09f92ac', 'hex');
 
@@ -162,11 +169,9 @@ export function identifyVpn(r: SignalInput['record'], rule: VpnRule): VpnMatch |
   const s = Buffer.from(r.head[1], 'hex');
   if (c.length === 0 || s.length === 0) return null;
   if (r.ipProto === UDP) {
-    const softether = softEtherNatT(c, s);
     return wireguard(c, s) ?? tailscale(c, s) ?? openvpn(UDP, c, s) ??
       ((r.serverPort === 500 || r.serverPort === 4500) ? ike(r.serverPort, c) : null) ??
-      wireguardReserved(c, s) ?? sslVpnDtls(r, c, s, rule) ??
-      (softether !== null ? { protocol: 'softether', detail: softether } : null);
+      wireguardReserved(c, s) ?? sslVpnDtls(r, c, s, rule) ?? softether(c, s);
   }
   if (r.ipProto === TCP) return openvpn(TCP, c, s) ?? tinc(c, s);
   return null;
