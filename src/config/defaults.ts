@@ -127,6 +127,9 @@ export interface TunnelhoundConfig {
     proxyTunnel: RuleSwitch;
     vpn: RuleSwitch & {
       allowedServers: string[];
+      dtlsPorts: number[];
+      dtlsMinPackets: number;
+      controlHosts: string[];
     };
     encapsulation: RuleSwitch & {
       allowed: string[];
@@ -204,7 +207,8 @@ export const DEFAULT_CONFIG: TunnelhoundConfig = {
     esxiProfile: { enabled: true },
     volumeOutlier: { enabled: true, minHistory: 50, zThreshold: 4 },
     proxyTunnel: { enabled: true },
-    vpn: { enabled: true, allowedServers: [] },
+    vpn: { enabled: true, allowedServers: [], dtlsPorts: [443], dtlsMinPackets: 8,
+      controlHosts: ['api.cloudflareclient.com', 'zero-trust-client.cloudflareclient.com'] },
     encapsulation: { enabled: true, allowed: [] },
   },
 };

@@ -303,10 +303,22 @@ export const CONFIG_SCHEMA = z.strictObject({
     }),
     proxyTunnel: ruleSwitch('HTTP CONNECT or SOCKS carrying another session past a proxy ' +
       'not in assets.proxies (AN1484).', {}),
-    vpn: ruleSwitch('VPN-style tooling: WireGuard, OpenVPN, IKE, Tailscale, tinc, Tor ' +
-      '(AN1485).', {
+    vpn: ruleSwitch('VPN-style tooling: WireGuard (and WARP-style variants), OpenVPN, IKE, ' +
+      'Tailscale, tinc, SoftEther NAT-T, SSL VPN DTLS channels, Tor (AN1485).', {
       allowedServers: cidrList('The organisation\'s own VPN concentrators (CIDRs): tunnels ' +
         'to them are expected.'),
+      dtlsPorts: z.array(port).max(MAX_LIST)
+        .describe('UDP server ports where a standard DTLS session is read as an SSL VPN data ' +
+          'channel (AnyConnect/ocserv, FortiClient share the TLS port). Cisco\'s pre-RFC ' +
+          'DTLS counts on any port; WebRTC DTLS, on ephemeral ports, stays out.'),
+      dtlsMinPackets: z.int().min(1).max(MAX_SHAPE_COUNT)
+        .describe('Datagrams each direction of a DTLS flow must carry before it counts as a ' +
+          'VPN channel: more than a handshake, so a probe or a failed handshake does not.'),
+      controlHosts: z.array(z.string().refine(isHostName, { error: 'must be a host name ' +
+        '(letters, digits, hyphens and dots, labels of 1-63)' })).max(MAX_LIST)
+        .describe('TLS server names a VPN vendor documents for its client\'s control API ' +
+          '(registration, settings), raised as vpn_client_api at low severity. Default: ' +
+          'Cloudflare WARP\'s; empty the list where WARP is sanctioned.'),
     }),
     encapsulation: ruleSwitch('Flows seen only inside another packet (IP-in-IP, GRE, VXLAN, ' +
       'GTP-U, Teredo, AYIYA, ...) (AN1484).', {
