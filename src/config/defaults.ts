@@ -125,6 +125,9 @@ export interface TunnelhoundConfig {
       zThreshold: number;
     };
     proxyTunnel: RuleSwitch;
+    tlsNoSni: RuleSwitch & {
+      minCarriedBytes: number;
+    };
     vpn: RuleSwitch & {
       allowedServers: string[];
     };
@@ -204,6 +207,8 @@ export const DEFAULT_CONFIG: TunnelhoundConfig = {
     esxiProfile: { enabled: true },
     volumeOutlier: { enabled: true, minHistory: 50, zThreshold: 4 },
     proxyTunnel: { enabled: true },
+    // As protocolPortMismatch: a session that only shook hands carried nothing.
+    tlsNoSni: { enabled: true, minCarriedBytes: 512 },
     vpn: { enabled: true, allowedServers: [] },
     encapsulation: { enabled: true, allowed: [] },
   },

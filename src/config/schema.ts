@@ -303,6 +303,13 @@ export const CONFIG_SCHEMA = z.strictObject({
     }),
     proxyTunnel: ruleSwitch('HTTP CONNECT or SOCKS carrying another session past a proxy ' +
       'not in assets.proxies (AN1484).', {}),
+    tlsNoSni: ruleSwitch('TLS without SNI to a public address on a dynamic port ' +
+      '(49152-65535, RFC 6335), the way circumvention proxies such as UltraSurf connect ' +
+      '(AN1484).', {
+      minCarriedBytes: z.int().min(0).max(Number.MAX_SAFE_INTEGER)
+        .describe('Client payload bytes beyond the ClientHello before it alerts: a scan or ' +
+          'an aborted connection carries nothing.'),
+    }),
     vpn: ruleSwitch('VPN-style tooling: WireGuard, OpenVPN, IKE, Tailscale, tinc, Tor ' +
       '(AN1485).', {
       allowedServers: cidrList('The organisation\'s own VPN concentrators (CIDRs): tunnels ' +
