@@ -241,10 +241,11 @@ export const CONFIG_SCHEMA = z.strictObject({
           'not counted) for a DoH-like shape; a page load makes a handful, a resolver ' +
           'session one per lookup.'),
       alertOnPublicResolvers: z.boolean()
-        .describe('Also alert on DoH to the well-known public DoH services (Cloudflare, ' +
-          'Google, Quad9...), for sites that forbid DoH outright. Off: that is everyday ' +
-          'browser and stub-resolver traffic. DoH from an ESXi management address alerts ' +
-          'either way.'),
+        .describe('Also alert on DoH to public DoH services: the well-known ones ' +
+          '(Cloudflare, Google, Quad9...) and any server outside networks.internal whose SNI ' +
+          'names a DoH/DNS service (doh.*, dns.*), for sites that forbid DoH outright. Off: ' +
+          'that is everyday browser and stub-resolver traffic. DoH from an ESXi management ' +
+          'address alerts either way.'),
     }),
     dnsTunnel: ruleSwitch('Data carried in DNS names (AN1485).', {
       minDistinctNames: z.int().min(1).max(MAX_SHAPE_COUNT)

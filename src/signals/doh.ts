@@ -9,14 +9,17 @@
 //     pulls large records early).
 // DoH to a public service is what browsers and stub resolvers do every day: a well-known one
 // (KNOWN_DOH_NAMES / KNOWN_DOH_ADDRESSES), or any server outside networks.internal whose SNI
-// openly names a DoH/DNS service (dnscrypt-proxy picks among dozens of such volunteer
-// resolvers, no list keeps up with them, and a tunnel gains nothing by announcing "doh.").
-// Both alert only where the site forbids DoH outright (rules.doh.alertOnPublicResolvers) or
-// from an ESXi management address, which should speak no DoH at all. DoH that hides (no SNI,
-// found by shape) and a DoH/DNS-named server inside networks.internal that nobody listed
-// (someone's own resolver, as a tunnel endpoint would be) keep alerting. Severity rises when the same client also used plain DNS within TimeWindow (a
-// second resolver path, the usual sign of an application bypassing the site resolver) and
-// when the client is an ESXi management interface.
+// openly names a DoH/DNS service (dnscrypt-proxy picks among dozens of volunteer resolvers,
+// doh.ffmuc.net, doh.powerdns.org..., and no list keeps up with them). Both alert only where
+// the site forbids DoH outright (rules.doh.alertOnPublicResolvers) or from an ESXi
+// management address, which should speak no DoH at all. DoH that hides (no SNI, found by
+// shape) and a DoH/DNS-named server inside networks.internal that nobody listed keep
+// alerting. The price: a tunnel's own DoH server on a public address that calls itself
+// doh.<its domain> is as quiet as a volunteer resolver unless the switch is on (the same
+// gap as a tunnel through a listed service, below). Severity rises when the same client
+// also used plain DNS within TimeWindow (a second resolver path, the usual sign of an
+// application bypassing the site resolver) and when the client is an ESXi management
+// interface.
 //
 // gap: a DNS tunnel carried inside DoH through a public resolver (ndpi__dns2tcp_tunnel:
 // dns2tcp via 1.1.1.1, no SNI) is not told apart from ordinary DoH to the same services, so
