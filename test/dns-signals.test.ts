@@ -238,4 +238,11 @@ t.test('DoH to a public resolver from an ESXi management address alerts anyway',
   t.equal(ev?.threshold, 'public resolvers alert only from ESXi management addresses');
   t.ok(doh?.tunnelhound.detections.includes('esxi_profile_violation'),
     'and outbound 443 is outside the management profile');
+  // dnscrypt-proxy's DoH-named volunteer resolvers are public too: from ESXi they alert.
+  fs.writeFileSync(esxi, JSON.stringify({ assets: { esxiManagement: [
+    { address: '10.0.0.1', profile: 'management' }] } }));
+  const named = (await alertsOf(path.join(CORPUS, 'ndpi__dnscrypt-v2-doh.pcap'), esxi))
+    .filter((a) => a.tls?.client?.server_name === 'doh.ffmuc.net');
+  t.same(named.map((a) => `${a.rule.id} ${a.tunnelhound.severity_label}`), ['AN1486 high'],
+    'doh.ffmuc.net from the management address');
 });

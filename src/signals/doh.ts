@@ -141,6 +141,7 @@ export const dohSignal: SignalFactory = (cfg: TunnelhoundConfig): Signal => {
     }
     if (sni !== undefined && DOH_LABEL.test(sni.toLowerCase())) {
       const detail = `SNI ${sni} names a DoH/DNS service`;
+      // Inside our own networks a DoH server is someone's own, not a public service.
       if (internal.contains(r.serverIp)) return { how: 'sni', detail, pairs };
       return { how: 'sni', detail, pairs, publicService: sni, publicBy: 'named' };
     }
