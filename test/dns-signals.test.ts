@@ -146,8 +146,12 @@ t.test('ndpi__bad-dns-traffic: dns_tunnel fires on dnscat2 volume, not odd types
   t.ok(ev.dns_mean_subdomain_bytes.value > 40, 'hex-encoded dnscat2 packets under the domain');
 });
 
-/** Benign DoH captures: every resolver in them is a well-known public service. */
-const PUBLIC_DOH = ['ndpi__doh.pcapng', 'ndpi__dns_doh.pcap', 'ndpi__no_sni.pcap'];
+/**
+ * Benign DoH captures: every resolver in them is a public service, well known or (for
+ * dnscrypt-proxy's volunteer resolvers) named as DoH/DNS by its SNI on a public address.
+ */
+const PUBLIC_DOH = ['ndpi__doh.pcapng', 'ndpi__dns_doh.pcap', 'ndpi__no_sni.pcap',
+  'ndpi__dnscrypt-v2-doh.pcap'];
 
 t.test('benign corpus: no DNS-tunnel, DoH or ESXi alert', async (t) => {
   const benign = rows.filter(([f, tunnel]) => tunnel === 'none' && !RELABELLED.has(f))
@@ -155,25 +159,48 @@ t.test('benign corpus: no DNS-tunnel, DoH or ESXi alert', async (t) => {
   t.ok(benign.length > 50);
   for (const f of PUBLIC_DOH) t.ok(benign.includes(f), `${f} is among them`);
   // One run over all of them (the CLI takes many files); alerts are told apart by flow.
-  // dnscrypt-proxy's run is judged below: it also uses resolvers no list knows.
-  const quiet = benign.filter((f) => f !== 'ndpi__dnscrypt-v2-doh.pcap');
-  const ours = (await alertsOf(quiet.map((f) => path.join(CORPUS, f))))
+  const ours = (await alertsOf(benign.map((f) => path.join(CORPUS, f))))
     .filter((a) => a.tunnelhound.detections.some((d: string) => OURS.includes(d)));
   t.same(ours.map((a) => `${a.tunnelhound.detection} ${a.source.ip} ${a.destination.ip}`), [],
-    `${quiet.length} benign captures, DoH to public resolvers among them`);
+    `${benign.length} benign captures, DoH to public resolvers among them`);
 });
 
-t.test('dnscrypt-proxy: public resolvers quiet, resolvers no list knows still alert',
-  async (t) => {
-  const alerts = await alertsOf([path.join(CORPUS, 'ndpi__dnscrypt-v2-doh.pcap')]);
-  const names = alerts.map((a) => a.tls?.client?.server_name as string);
+t.test('dnscrypt-proxy: DoH-named public resolvers no list knows are public too', async (t) => {
+  const file = path.join(CORPUS, 'ndpi__dnscrypt-v2-doh.pcap');
+  t.same(await alertsOf(file), [], 'quiet by default, like the listed services');
+  const on = path.join(tmp, 'dnscrypt-public-on.json');
+  fs.writeFileSync(on, JSON.stringify({ rules: { doh: { alertOnPublicResolvers: true } } }));
+  const alerts = await alertsOf(file, on);
+  const byName = new Map(alerts.map((a) => [a.tls?.client?.server_name as string,
+    a.tunnelhound.evidence.find((e: Doc) => e.signal === 'doh_public_resolver')]));
+  t.equal(byName.size, 18, 'the switch brings back every resolver it used');
   t.ok(alerts.every((a) => a.tunnelhound.detections.join() === 'doh_unexpected_resolver' &&
     a.rule.id === 'AN1485' && a.tunnelhound.severity_label === 'low'), 'low AN1485 findings');
-  for (const known of ['odvr.nic.cz', 'doh.libredns.gr', 'dns.nextdns.io', 'dns10.quad9.net',
-    'dns.cloudflare.com']) t.notOk(names.includes(known), `${known} is a public service`);
-  t.ok(names.includes('doh.ffmuc.net'), 'a doh.* resolver on no list still alerts');
-  t.ok(alerts.every((a) => !a.tunnelhound.evidence.some((e: Doc) =>
-    e.signal === 'doh_public_resolver')), 'none of them is called public');
+  for (const a of alerts) checkEvidence(t, a);
+  for (const ev of byName.values()) {
+    t.equal(ev?.config_key, 'rules.doh.alertOnPublicResolvers');
+    t.equal(ev?.threshold, 'alert on public resolvers');
+  }
+  for (const named of ['doh.ffmuc.net', 'dns.digitale-gesellschaft.ch', 'doh.powerdns.org']) {
+    t.equal(byName.get(named)?.value, named, `${named} is public by its SNI`);
+    t.match(byName.get(named)?.detail, /outside networks\.internal/);
+  }
+  for (const known of ['odvr.nic.cz', 'doh.libredns.gr', 'dns.nextdns.io', 'dns10.quad9.net']) {
+    t.match(byName.get(known)?.detail, /KNOWN_DOH_NAMES/, `${known} is on the list`);
+  }
+  t.equal(byName.get('dns.cloudflare.com')?.value, '1.0.0.1', 'listed by address');
+});
+
+t.test('a DoH-named server is public only outside networks.internal', async (t) => {
+  // doh-workstation-443's resolver is 10.77.0.2: inside the lab's networks it alerts (the lab
+  // capture test above); declared outside them it is a public, openly named DoH service.
+  const outside = path.join(tmp, 'lab-not-internal.json');
+  fs.writeFileSync(outside, JSON.stringify({ networks: { internal: ['192.168.0.0/16'] } }));
+  const file = path.join(PCAPS, 'doh-workstation-443.pcap');
+  t.same(await alertsOf(file, outside), [], 'public and named: quiet by default');
+  const [a] = await alertsOf(file, labConfig);
+  t.notOk(a.tunnelhound.evidence.some((e: Doc) => e.signal === 'doh_public_resolver'),
+    'inside networks.internal it is nobody\'s public service');
 });
 
 t.test('rules.doh.alertOnPublicResolvers turns public-resolver DoH into alerts', async (t) => {
@@ -211,4 +238,11 @@ t.test('DoH to a public resolver from an ESXi management address alerts anyway',
   t.equal(ev?.threshold, 'public resolvers alert only from ESXi management addresses');
   t.ok(doh?.tunnelhound.detections.includes('esxi_profile_violation'),
     'and outbound 443 is outside the management profile');
+  // dnscrypt-proxy's DoH-named volunteer resolvers are public too: from ESXi they alert.
+  fs.writeFileSync(esxi, JSON.stringify({ assets: { esxiManagement: [
+    { address: '10.0.0.1', profile: 'management' }] } }));
+  const named = (await alertsOf(path.join(CORPUS, 'ndpi__dnscrypt-v2-doh.pcap'), esxi))
+    .filter((a) => a.tls?.client?.server_name === 'doh.ffmuc.net');
+  t.same(named.map((a) => `${a.rule.id} ${a.tunnelhound.severity_label}`), ['AN1486 high'],
+    'doh.ffmuc.net from the management address');
 });

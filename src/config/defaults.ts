@@ -89,8 +89,9 @@ export interface TunnelhoundConfig {
       /** Fewest DNS-sized request/response record pairs for a DoH-like shape. */
       minShapePairs: number;
       /**
-       * Also alert on DoH to the well-known public services (browsers, stub resolvers),
-       * for sites that forbid DoH outright. ESXi management addresses alert regardless.
+       * Also alert on DoH to public services (the well-known ones, and DoH/DNS-named SNI
+       * outside networks.internal), for sites that forbid DoH outright. ESXi management
+       * addresses alert regardless.
        */
       alertOnPublicResolvers: boolean;
     };
@@ -125,6 +126,10 @@ export interface TunnelhoundConfig {
       zThreshold: number;
     };
     proxyTunnel: RuleSwitch;
+    /** TLS without SNI to a public address on an RFC 6335 dynamic port (49152-65535). */
+    tlsNoSni: RuleSwitch & {
+      minCarriedBytes: number;
+    };
     vpn: RuleSwitch & {
       allowedServers: string[];
       dtlsPorts: number[];
@@ -207,6 +212,8 @@ export const DEFAULT_CONFIG: TunnelhoundConfig = {
     esxiProfile: { enabled: true },
     volumeOutlier: { enabled: true, minHistory: 50, zThreshold: 4 },
     proxyTunnel: { enabled: true },
+    // As protocolPortMismatch: a session that only shook hands carried nothing.
+    tlsNoSni: { enabled: true, minCarriedBytes: 512 },
     vpn: { enabled: true, allowedServers: [], dtlsPorts: [443], dtlsMinPackets: 8,
       controlHosts: ['api.cloudflareclient.com', 'zero-trust-client.cloudflareclient.com'] },
     encapsulation: { enabled: true, allowed: [] },

@@ -241,10 +241,11 @@ export const CONFIG_SCHEMA = z.strictObject({
           'not counted) for a DoH-like shape; a page load makes a handful, a resolver ' +
           'session one per lookup.'),
       alertOnPublicResolvers: z.boolean()
-        .describe('Also alert on DoH to the well-known public DoH services (Cloudflare, ' +
-          'Google, Quad9...), for sites that forbid DoH outright. Off: that is everyday ' +
-          'browser and stub-resolver traffic. DoH from an ESXi management address alerts ' +
-          'either way.'),
+        .describe('Also alert on DoH to public DoH services: the well-known ones ' +
+          '(Cloudflare, Google, Quad9...) and any server outside networks.internal whose SNI ' +
+          'names a DoH/DNS service (doh.*, dns.*), for sites that forbid DoH outright. Off: ' +
+          'that is everyday browser and stub-resolver traffic. DoH from an ESXi management ' +
+          'address alerts either way.'),
     }),
     dnsTunnel: ruleSwitch('Data carried in DNS names (AN1485).', {
       minDistinctNames: z.int().min(1).max(MAX_SHAPE_COUNT)
@@ -303,6 +304,13 @@ export const CONFIG_SCHEMA = z.strictObject({
     }),
     proxyTunnel: ruleSwitch('HTTP CONNECT or SOCKS carrying another session past a proxy ' +
       'not in assets.proxies (AN1484).', {}),
+    tlsNoSni: ruleSwitch('TLS without SNI to a public address on a dynamic port ' +
+      '(49152-65535, RFC 6335), the way circumvention proxies such as UltraSurf connect ' +
+      '(AN1484).', {
+      minCarriedBytes: z.int().min(0).max(Number.MAX_SAFE_INTEGER)
+        .describe('Client payload bytes beyond the ClientHello before it alerts: a scan or ' +
+          'an aborted connection carries nothing.'),
+    }),
     vpn: ruleSwitch('VPN-style tooling: WireGuard (and WARP-style variants), OpenVPN, IKE, ' +
       'Tailscale, tinc, SoftEther NAT-T, SSL VPN DTLS channels, Tor (AN1485).', {
       allowedServers: cidrList('The organisation\'s own VPN concentrators (CIDRs): tunnels ' +

@@ -7,12 +7,19 @@
 //     response records (HTTP/2 control frames not counted) and no record larger than
 //     rules.doh.maxDnsRecordBytes in the first TLS_SHAPE_RECORDS of either side (browsing
 //     pulls large records early).
-// DoH to a well-known public service (KNOWN_DOH_NAMES / KNOWN_DOH_ADDRESSES) is what browsers
-// and stub resolvers do every day, so it alerts only where the site forbids DoH outright
-// (rules.doh.alertOnPublicResolvers) or from an ESXi management address, which should speak
-// no DoH at all. Severity rises when the same client also used plain DNS within TimeWindow (a
-// second resolver path, the usual sign of an application bypassing the site resolver) and
-// when the client is an ESXi management interface.
+// DoH to a public service is what browsers and stub resolvers do every day: a well-known one
+// (KNOWN_DOH_NAMES / KNOWN_DOH_ADDRESSES), or any server outside networks.internal whose SNI
+// openly names a DoH/DNS service (dnscrypt-proxy picks among dozens of volunteer resolvers,
+// doh.ffmuc.net, doh.powerdns.org..., and no list keeps up with them). Both alert only where
+// the site forbids DoH outright (rules.doh.alertOnPublicResolvers) or from an ESXi
+// management address, which should speak no DoH at all. DoH that hides (no SNI, found by
+// shape) and a DoH/DNS-named server inside networks.internal that nobody listed keep
+// alerting. The price: a tunnel's own DoH server on a public address that calls itself
+// doh.<its domain> is as quiet as a volunteer resolver unless the switch is on (the same
+// gap as a tunnel through a listed service, below). Severity rises when the same client
+// also used plain DNS within TimeWindow (a second resolver path, the usual sign of an
+// application bypassing the site resolver) and when the client is an ESXi management
+// interface.
 //
 // gap: a DNS tunnel carried inside DoH through a public resolver (ndpi__dns2tcp_tunnel:
 // dns2tcp via 1.1.1.1, no SNI) is not told apart from ordinary DoH to the same services, so
@@ -100,14 +107,17 @@ interface DohIdentity {
   how: 'sni' | 'address' | 'shape';
   detail: string;
   pairs: number;
-  /** The known public service (name or address) when the resolver is one. */
+  /** The public service (name or address) when the resolver is one. */
   publicService?: string;
+  /** How it is known to be public: on our lists, or a DoH-named SNI on a public address. */
+  publicBy?: 'listed' | 'named';
 }
 
 export const dohSignal: SignalFactory = (cfg: TunnelhoundConfig): Signal => {
   const rule = cfg.rules.doh;
   const esxi = new CidrSet(cfg.assets.esxiManagement.map((a) => a.address));
   const known = new CidrSet(KNOWN_DOH_ADDRESSES);
+  const internal = new CidrSet(cfg.networks.internal);
   const expectedAddr = new CidrSet(cfg.ExpectedDoHResolvers.filter((e) => parseCidr(e)));
   const expectedNames = cfg.ExpectedDoHResolvers.filter((e) => parseCidr(e) === null)
     .map((n) => n.toLowerCase());
@@ -120,16 +130,20 @@ export const dohSignal: SignalFactory = (cfg: TunnelhoundConfig): Signal => {
     const pairs = r.tlsShape === undefined ? 0 : dohShapePairs(r.tlsShape, rule.maxDnsRecordBytes);
     const hit = sni === undefined ? undefined : nameMatches(sni, KNOWN_DOH_NAMES);
     if (hit !== undefined) {
-      return { how: 'sni', detail: `SNI ${sni} (public DoH ${hit})`, pairs, publicService: hit };
+      return { how: 'sni', detail: `SNI ${sni} (public DoH ${hit})`, pairs, publicService: hit,
+        publicBy: 'listed' };
     }
     // Before the name test: the anycast addresses answer only for their provider's resolver,
     // so dns.cloudflare.com on 1.0.0.1 is Cloudflare's service whatever its first label says.
     if (known.contains(r.serverIp)) {
       return { how: 'address', detail: `${r.serverIp} is a public DoH resolver`, pairs,
-        publicService: r.serverIp };
+        publicService: r.serverIp, publicBy: 'listed' };
     }
     if (sni !== undefined && DOH_LABEL.test(sni.toLowerCase())) {
-      return { how: 'sni', detail: `SNI ${sni} names a DoH/DNS service`, pairs };
+      const detail = `SNI ${sni} names a DoH/DNS service`;
+      // Inside our own networks a DoH server is someone's own, not a public service.
+      if (internal.contains(r.serverIp)) return { how: 'sni', detail, pairs };
+      return { how: 'sni', detail, pairs, publicService: sni, publicBy: 'named' };
     }
     // Shape alone only speaks for SNI-less connections: a DoH client configured with a bare
     // address sends none, while ordinary HTTPS to small pages (same shape) names its host.
@@ -187,7 +201,9 @@ export const dohSignal: SignalFactory = (cfg: TunnelhoundConfig): Signal => {
           threshold: rule.alertOnPublicResolvers ? 'alert on public resolvers' :
             'public resolvers alert only from ESXi management addresses',
           config_key: 'rules.doh.alertOnPublicResolvers',
-          detail: 'a well-known public DoH service (KNOWN_DOH_NAMES / KNOWN_DOH_ADDRESSES)',
+          detail: id.publicBy === 'listed' ?
+            'a well-known public DoH service (KNOWN_DOH_NAMES / KNOWN_DOH_ADDRESSES)' :
+            `a DoH/DNS-named service on ${r.serverIp}, outside networks.internal`,
         });
       }
       if (id.pairs > 0) {

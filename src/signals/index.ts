@@ -10,6 +10,7 @@ import { dohSignal } from './doh';
 import { esxiProfileSignal } from './esxi-profile';
 import { Signal, SignalFactory } from './signal';
 import { createProxyTunnelSignal } from './proxy-tunnel';
+import { createTlsNoSniSignal } from './tls-no-sni';
 import { createEncapsulationSignal } from './encapsulation';
 import { createVpnSignal } from './vpn';
 import { sshSessionShapeSignal } from './ssh-session-shape';
@@ -24,6 +25,7 @@ const recordRules: SignalFactory[] = RULES.map((rule) => (cfg: TunnelhoundConfig
 export const SIGNAL_FACTORIES: SignalFactory[] = [
   ...recordRules,
   createProxyTunnelSignal,
+  createTlsNoSniSignal,
   createEncapsulationSignal,
   createVpnSignal,
   sshSessionShapeSignal,
