@@ -187,7 +187,8 @@ t.test('a file merges over the defaults: mappings by key, lists replaced', async
   t.same(cfg.rules.relay, { ...DEFAULT_CONFIG.rules.relay, enabled: false, severity: 'low' },
     'a rule keeps its other thresholds');
   t.same(cfg.rules.doh, { enabled: true, maxDnsRecordBytes: 600, minShapePairs: 6,
-    alertOnPublicResolvers: false },
+    alertOnPublicResolvers: false, longPollWaitSec: 1, longPollFollowSec: 0.05,
+    longPollMinCycles: 2 },
     'a rule the file does not name keeps every default');
   t.ok(Object.isFrozen(cfg) && Object.isFrozen(cfg.networks.internal), 'deeply frozen');
   t.same(DEFAULT_CONFIG.ForwardingFlags.ssh, ['-L', '-R', '-D', '-w'], 'defaults untouched');

@@ -16,7 +16,7 @@ const labConfig = writeLabConfig(tmp);
 for (const re of LAB_YAML_PATTERNS) t.match(labYaml(), re, 'lab.yaml agrees with LAB_CONFIG');
 
 type Doc = Record<string, any>;
-const OURS = ['dns_tunnel', 'doh_unexpected_resolver', 'esxi_profile_violation'];
+const OURS = ['dns_tunnel', 'doh_unexpected_resolver', 'doh_tunnel', 'esxi_profile_violation'];
 
 async function alertsOf(file: string | string[], config?: string): Promise<Doc[]> {
   const r = await runCli(['replay', '--workers', '0', ...(config ? ['--config', config] : []),
@@ -110,16 +110,16 @@ const RELABELLED = new Set(fs.readFileSync(path.join(REPO, 'eval/corpus-relabels
   .map((l) => l.split('\t')[0]));
 
 /**
- * dns2tcp through the public resolver 1.1.1.1: a known gap (src/signals/doh.ts, "gap:"). With
- * public resolvers quiet by default nothing in its one TLS flow tells it from ordinary DoH.
+ * dns2tcp through the public resolver 1.1.1.1: its one TLS flow is told from ordinary DoH by
+ * timing alone (doh_tunnel, src/signals/doh-long-poll.ts), judged in its own test below.
  */
-const DOH_PUBLIC_GAP = 'ndpi__dns2tcp_tunnel.pcap';
+const DOH_LONG_POLL = 'ndpi__dns2tcp_tunnel.pcap';
 
 // DNS tunnels whose tunnel flow is plain DNS (for the DoH-carried ones in Korving's set, the
 // DoH server's upstream queries to the tunnel server), plus the dnscat2 capture the eval
 // relabels.
 const DNS_TUNNELS = rows.filter(([f, tunnel]) => (/^dns-(tunnel|exfil)/.test(tunnel) ||
-  RELABELLED.has(f)) && f !== DOH_PUBLIC_GAP);
+  RELABELLED.has(f)) && f !== DOH_LONG_POLL);
 t.test('corpus DNS tunnels are detected', async (t) => {
   t.ok(DNS_TUNNELS.length >= 12, `${DNS_TUNNELS.length} labelled DNS-tunnel captures`);
   t.ok(DNS_TUNNELS.some(([f]) => f === 'ndpi__bad-dns-traffic.pcap'), 'the relabelled dnscat2');
@@ -218,11 +218,39 @@ t.test('rules.doh.alertOnPublicResolvers turns public-resolver DoH into alerts',
   const firefox = await alertsOf(path.join(CORPUS, 'ndpi__dns_doh.pcap'), on);
   t.same(firefox.map((d) => d.tunnelhound.evidence.find((e: Doc) =>
     e.signal === 'doh_public_resolver')?.value), ['cloudflare-dns.com'], 'by SNI');
-  const gap = await alertsOf(path.join(CORPUS, DOH_PUBLIC_GAP), on);
-  t.same(gap.map((d) => `${d.rule.id} ${d.tunnelhound.detection}`),
-    ['AN1485 doh_unexpected_resolver'], 'the dns2tcp-over-DoH flow too');
-  t.same(await alertsOf(path.join(CORPUS, DOH_PUBLIC_GAP)), [],
-    'which the default leaves as the known gap');
+});
+
+t.test('dns2tcp through 1.1.1.1: the long poll makes it doh_tunnel, whatever the resolver',
+  async (t) => {
+  const file = path.join(CORPUS, DOH_LONG_POLL);
+  const [a, ...more] = await alertsOf(file);
+  t.same(more, [], 'one TLS flow, one alert');
+  t.equal(a.rule.id, 'AN1485');
+  t.same(a.tunnelhound.detections, ['doh_tunnel'], 'a public resolver, yet an alert');
+  t.equal(a.tunnelhound.severity_label, 'high');
+  t.equal(a.destination.ip, '1.1.1.1');
+  checkEvidence(t, a);
+  const ev = Object.fromEntries(a.tunnelhound.evidence.map((e: Doc) => [e.signal, e]));
+  t.equal(ev.doh_long_poll_cycles.value, 3, 'three answers held 1.6-3.1 s, each re-asked at once');
+  t.equal(ev.doh_long_poll_cycles.config_key, 'rules.doh.longPollMinCycles');
+  t.equal(ev.doh_long_poll_wait.value, 1.584);
+  t.equal(ev.doh_long_poll_wait.threshold, 1);
+  // Listing the resolver as expected does not excuse a tunnel through it.
+  const listed = path.join(tmp, 'dns2tcp-expected.json');
+  fs.writeFileSync(listed, JSON.stringify({ ExpectedDoHResolvers: ['1.1.1.1'] }));
+  t.same((await alertsOf(file, listed)).map((d) => d.tunnelhound.detection), ['doh_tunnel']);
+  // Each threshold decides: a wait above all three measured (1.58, 3.09, 3.09 s), more cycles than three, a re-ask faster than 0.5 ms.
+  for (const [key, value] of [['longPollWaitSec', 3.2], ['longPollMinCycles', 4],
+    ['longPollFollowSec', 0.0001]] as const) {
+    const cfg = path.join(tmp, `dns2tcp-${key}.json`);
+    fs.writeFileSync(cfg, JSON.stringify({ rules: { doh: { [key]: value } } }));
+    const got = await alertsOf(file, cfg);
+    t.notOk(got.some((d) => d.tunnelhound.detections.includes('doh_tunnel')), `${key} ${value}`);
+  }
+  // Below the long-poll bar it is DoH to a public resolver again: quiet by default.
+  const high = path.join(tmp, 'dns2tcp-many-cycles.json');
+  fs.writeFileSync(high, JSON.stringify({ rules: { doh: { longPollMinCycles: 4 } } }));
+  t.same(await alertsOf(file, high), [], 'public DoH without the long poll');
 });
 
 t.test('DoH to a public resolver from an ESXi management address alerts anyway', async (t) => {

@@ -94,6 +94,12 @@ export interface TunnelhoundConfig {
        * addresses alert regardless.
        */
       alertOnPublicResolvers: boolean;
+      /** An answer this long (seconds) after the client's last request waited at the server. */
+      longPollWaitSec: number;
+      /** ... and the client asking again within this long (seconds) makes a long-poll cycle. */
+      longPollFollowSec: number;
+      /** Long-poll cycles that make a DoH flow a DNS tunnel (doh_tunnel), whatever resolver. */
+      longPollMinCycles: number;
     };
     dnsTunnel: RuleSwitch & {
       /** Distinct query names under one registered domain from one client in TimeWindow. */
@@ -192,8 +198,11 @@ export const DEFAULT_CONFIG: TunnelhoundConfig = {
     // address sends one per lookup (8-9 within the first 16 records in the corpus); 6 sits
     // between. alertOnPublicResolvers: DoH to the big public services is everyday browser
     // and OS behaviour, noise unless the site bans DoH.
+    // Long poll: dns2tcp through 1.1.1.1 waits 1.58-3.09 s and re-asks after under 1 ms;
+    // no benign DoH flow of the corpus has a single cycle (see doh-long-poll.ts).
     doh: { enabled: true, maxDnsRecordBytes: 600, minShapePairs: 6,
-      alertOnPublicResolvers: false },
+      alertOnPublicResolvers: false, longPollWaitSec: 1, longPollFollowSec: 0.05,
+      longPollMinCycles: 2 },
     // Measured on the corpus: tunnels (iodine, dnscat2, dns2tcp, DNSExfiltrator) average
     // 30-240 bytes under their domain; CDN and service names stay under 20.
     dnsTunnel: {

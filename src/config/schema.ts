@@ -246,6 +246,16 @@ export const CONFIG_SCHEMA = z.strictObject({
           'names a DoH/DNS service (doh.*, dns.*), for sites that forbid DoH outright. Off: ' +
           'that is everyday browser and stub-resolver traffic. DoH from an ESXi management ' +
           'address alerts either way.'),
+      longPollWaitSec: z.number().gt(0).max(60)
+        .describe('Seconds between a DoH request and the answer after which the answer waited ' +
+          'at the server: resolvers answer in milliseconds, a DNS tunnel server holds each ' +
+          'query until it has data to send down.'),
+      longPollFollowSec: z.number().gt(0).max(5)
+        .describe('... and the client must ask again within this many seconds of that answer ' +
+          '(a tunnel client re-asks at once; a browser asks when a page needs a name).'),
+      longPollMinCycles: z.int().min(1).max(MAX_SHAPE_COUNT)
+        .describe('Such wait-then-re-ask cycles in the first TLS records of a DoH flow that ' +
+          'make it a DNS tunnel (doh_tunnel), to any resolver, expected or public.'),
     }),
     dnsTunnel: ruleSwitch('Data carried in DNS names (AN1485).', {
       minDistinctNames: z.int().min(1).max(MAX_SHAPE_COUNT)

@@ -21,20 +21,18 @@
 // application bypassing the site resolver) and when the client is an ESXi management
 // interface.
 //
-// gap: a DNS tunnel carried inside DoH through a public resolver (ndpi__dns2tcp_tunnel:
-// dns2tcp via 1.1.1.1, no SNI) is not told apart from ordinary DoH to the same services, so
-// with public resolvers quiet by default it is missed. Measured per flow on the corpus
-// (requests = client records after the handshake, h2 control frames left out): its flow has
-// 7 pairs, 9 requests of 81-157 bytes (median 99), 1343/4713 payload bytes, 8 s, 1.1
-// requests/s; dnscrypt-proxy's benign flows have requests of 74-176 bytes (medians 93-112),
-// Firefox's 51-238 bytes at 3-4 requests/s, ndpi__doh's flow to the same 1.1.1.1 8 pairs and
-// 1881/5821 bytes. No size, count, byte or rate threshold separates them. What might is
-// per-request timing (dns2tcp polls at a fixed interval when idle), which the TLS shape
-// feature does not keep. Request size does separate Korving's DoH tunnels (every request
-// 252-655 bytes, medians 252-575: names filled with encoded data) from all benign DoH here
-// (medians 80-172), but their server is private, SNI-less and answers with records over
-// maxDnsRecordBytes, so those flows are not identified as DoH in the first place; they are
-// found on the server's upstream DNS leg by dns_tunnel.
+// A DoH flow whose answers wait seconds at the server and are asked again at once is a DNS
+// tunnel behind the resolver, whichever resolver it is (doh_tunnel, doh-long-poll.ts): this
+// is judged before the expected and public resolver lists, which only say who may resolve.
+// It found dns2tcp through 1.1.1.1 (ndpi__dns2tcp_tunnel: SNI-less, 7 DNS-sized pairs, no
+// size, count, byte or rate threshold told it from ndpi__doh's flow to the same address or
+// from dnscrypt-proxy's and Firefox's flows).
+//
+// gap: Korving's DoH tunnels (dnstt, dns2tcp behind a private DoH server) are not identified
+// as DoH at all: their server is private, SNI-less and answers with records over
+// maxDnsRecordBytes. Request size would separate them (every request 252-655 bytes, medians
+// 252-575: names filled with encoded data; benign DoH here has medians 80-172), but those
+// flows are found on the server's upstream DNS leg by dns_tunnel instead.
 
 import { TunnelhoundConfig } from '../config/defaults';
 import { CidrSet, parseCidr } from '../config/cidr';
@@ -44,6 +42,7 @@ import { TlsShape } from '../flow/features/tls-shape';
 import { Evidence } from '../output/ecs-schema';
 import { PROTO } from '../protocols/identify';
 import { Signal, SignalFactory } from './signal';
+import { longPollCycles } from './doh-long-poll';
 
 /**
  * Public DoH services by host name (each matches itself and its subdomains), from the
@@ -155,6 +154,42 @@ export const dohSignal: SignalFactory = (cfg: TunnelhoundConfig): Signal => {
     return null;
   }
 
+  /** doh_tunnel: answers held at the server, re-asked at once (doh-long-poll.ts). */
+  function longPollTunnel(r: FlowRecord, id: DohIdentity): Detection | null {
+    if (r.tlsShape === undefined) return null;
+    const lp = longPollCycles(r.tlsShape, { minWaitSec: rule.longPollWaitSec,
+      maxFollowSec: rule.longPollFollowSec });
+    if (lp.cycles < rule.longPollMinCycles) return null;
+    const fromEsxi = esxi.contains(r.clientIp);
+    const resolver = r.fingerprints?.tls?.sni ?? r.serverIp;
+    return {
+      analytic: fromEsxi ? 'AN1486' : 'AN1485',
+      detection: 'doh_tunnel',
+      name: `DNS tunnel over DoH through ${resolver}`,
+      description: `${r.clientIp} keeps DoH queries waiting at ${r.serverIp}:${r.serverPort} ` +
+        'and asks again as soon as each is answered: the long poll of a DNS tunnel behind ' +
+        'the resolver',
+      severity: 'high',
+      score: 85,
+      evidence: [{
+        signal: 'doh_long_poll_cycles', value: lp.cycles, threshold: rule.longPollMinCycles,
+        config_key: 'rules.doh.longPollMinCycles',
+        detail: `answers that came >= ${rule.longPollWaitSec} s after the request ` +
+          `(rules.doh.longPollWaitSec) and were asked again within ${rule.longPollFollowSec} s ` +
+          '(rules.doh.longPollFollowSec)',
+      }, {
+        signal: 'doh_long_poll_wait', value: Math.round(lp.minWaitSec * 1000) / 1000,
+        threshold: rule.longPollWaitSec, config_key: 'rules.doh.longPollWaitSec',
+        detail: 'the shortest of those waits, seconds',
+      }, {
+        signal: 'doh_resolver', value: resolver, threshold: 'any resolver',
+        config_key: 'ExpectedDoHResolvers',
+        detail: `identified as DoH by ${id.how}: ${id.detail}; a tunnel is judged whatever ` +
+          'the resolver',
+      }],
+    };
+  }
+
   return {
     name: 'doh',
     observe({ record: r }) {
@@ -182,6 +217,8 @@ export const dohSignal: SignalFactory = (cfg: TunnelhoundConfig): Signal => {
       if (r.protoByDir[0] !== PROTO.TLS && r.protoByDir[1] !== PROTO.TLS) return null;
       const id = identify(r);
       if (id === null) return null;
+      const tunnel = longPollTunnel(r, id);
+      if (tunnel !== null) return tunnel;
       const sni = r.fingerprints?.tls?.sni?.toLowerCase();
       if (expectedAddr.contains(r.serverIp) ||
         (sni !== undefined && nameMatches(sni, expectedNames) !== undefined)) return null;
