@@ -239,7 +239,8 @@ t.test('dns2tcp through 1.1.1.1: the long poll makes it doh_tunnel, whatever the
   const listed = path.join(tmp, 'dns2tcp-expected.json');
   fs.writeFileSync(listed, JSON.stringify({ ExpectedDoHResolvers: ['1.1.1.1'] }));
   t.same((await alertsOf(file, listed)).map((d) => d.tunnelhound.detection), ['doh_tunnel']);
-  // Each threshold decides: a wait above all three measured (1.58, 3.09, 3.09 s), more cycles than three, a re-ask faster than 0.5 ms.
+  // Each threshold decides: a wait above all three measured (1.58, 3.09, 3.09 s), more
+  // cycles than three, a re-ask faster than 0.5 ms.
   for (const [key, value] of [['longPollWaitSec', 3.2], ['longPollMinCycles', 4],
     ['longPollFollowSec', 0.0001]] as const) {
     const cfg = path.join(tmp, `dns2tcp-${key}.json`);
