@@ -1,13 +1,16 @@
 // Regressions from an attack with bad input: YAML alias bombs and self-referencing aliases in
 // a config were internal errors with a stack trace (exit 1), infinite numbers were quoted as
-// null; each is now a config problem (exit 2) naming the key.
+// null; each is now a config problem (exit 2) naming the key. An endpoint line longer than
+// the cap was counted malformed once per 256 KiB read (and shifted the line numbers after it).
+// `--endpoint DIR` was a bare EISDIR with exit 1.
 
 import t from 'tap';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseConfigText } from '../src/config/load';
-import { runCli } from './helpers/cli';
+import { LineFeed, MAX_LINE_BYTES } from '../src/endpoint/line-feed';
+import { PCAPS, runCli } from './helpers/cli';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'th-attack-'));
 t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -50,4 +53,41 @@ t.test('alias bomb and alias cycle through the CLI: exit 2, one line, no stack',
     t.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     t.notMatch(r.stderr, /internal error|\n\s+at /, 'no stack trace');
   }
+});
+
+t.test('an over-long endpoint line spanning many chunks is one malformed line', async (t) => {
+  const got: number[] = [];
+  const bad: number[] = [];
+  const f = new LineFeed((e) => got.push(e.event.line ?? -1), (n) => bad.push(n));
+  for (let i = 0; i < 10; i++) f.write('A'.repeat(MAX_LINE_BYTES));
+  f.write('end of the long line\n');
+  f.write('type=SYSCALL msg=audit(1000.000:1): arch=c000003e syscall=42 success=no exit=-115 ' +
+    'a0=3 ppid=1 pid=42 auid=0 uid=0 gid=0 comm="ssh" exe="/usr/bin/ssh" key=(null)\n' +
+    'type=SOCKADDR msg=audit(1000.000:1): saddr=020001BB0A4D00020000000000000000\n' +
+    'type=EOE msg=audit(1000.000:1):\n');
+  f.end();
+  t.same(bad, [1], 'one malformed line, line 1');
+  t.equal(f.counts.malformed, 1);
+  t.equal(f.counts.events, 1);
+  t.same(got, [2], 'the next record keeps its line number');
+});
+
+t.test('replay --endpoint with a long line: the summary counts it once', async (t) => {
+  const log = path.join(tmp, 'long.audit.log');
+  fs.writeFileSync(log, 'A'.repeat(2 * 1024 * 1024) + '\n' +
+    fs.readFileSync(path.join(PCAPS, 'ssh-reverse-443.audit.log'), 'utf8'));
+  const r = await runCli(['replay', '--workers', '0', path.join(PCAPS, 'ssh-reverse-443.pcap'),
+    '--endpoint', log]);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stderr, /endpoint: 112 events, 1 malformed, 1 flows matched/);
+});
+
+t.test('--endpoint naming a directory: exit 2, names the option, the file and why', async (t) => {
+  const r = await runCli(['replay', path.join(PCAPS, 'ssh-22.pcap'), '--endpoint', tmp]);
+  t.equal(r.code, 2);
+  t.match(r.stderr, /^tunnelhound: --endpoint .*th-attack-\w+: cannot read the file \(is a directory\)\n$/);
+  const m = await runCli(['replay', path.join(PCAPS, 'ssh-22.pcap'), '--endpoint',
+    path.join(tmp, 'nope.log')]);
+  t.equal(m.code, 2);
+  t.match(m.stderr, /nope\.log: cannot read the file \(no such file\)/);
 });
