@@ -2,7 +2,9 @@
 // a config were internal errors with a stack trace (exit 1), infinite numbers were quoted as
 // null; each is now a config problem (exit 2) naming the key. An endpoint line longer than
 // the cap was counted malformed once per 256 KiB read (and shifted the line numbers after it).
-// `--endpoint DIR` was a bare EISDIR with exit 1.
+// `--endpoint DIR` was a bare EISDIR with exit 1. `endpoint parse` gave up ("cannot tell the
+// format", exit 2, no event) on an osquery, esxcli or eslogger file whose first line was
+// garbage, where the sensor reading the same file skipped the line and kept every event.
 
 import t from 'tap';
 import fs from 'node:fs';
@@ -10,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseConfigText } from '../src/config/load';
 import { LineFeed, MAX_LINE_BYTES } from '../src/endpoint/line-feed';
-import { PCAPS, runCli } from './helpers/cli';
+import { PCAPS, REPO, runCli } from './helpers/cli';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'th-attack-'));
 t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -90,4 +92,21 @@ t.test('--endpoint naming a directory: exit 2, names the option, the file and wh
     path.join(tmp, 'nope.log')]);
   t.equal(m.code, 2);
   t.match(m.stderr, /nope\.log: cannot read the file \(no such file\)/);
+});
+
+t.test('endpoint parse: a garbage first line loses no event, as in the sensor', async (t) => {
+  const fixtures = path.join(REPO, 'test/fixtures/endpoint');
+  for (const [name, format] of [['osquery-linux.handmade.log', 'osquery'],
+    ['esxcli-connection-list.handmade.txt', 'esxcli']]) {
+    const clean = await runCli(['endpoint', 'parse', path.join(fixtures, name)]);
+    t.equal(clean.code, 0, clean.stderr);
+    const file = path.join(tmp, `garbage-${name}`);
+    fs.writeFileSync(file, 'GARBAGE \u0000\u00ff not an event\n' +
+      fs.readFileSync(path.join(fixtures, name), 'utf8'));
+    const r = await runCli(['endpoint', 'parse', file]);
+    t.equal(r.code, 0, r.stderr);
+    const events = (x: string): number => x.split('\n').filter((l) => l !== '').length;
+    t.equal(events(r.stdout), events(clean.stdout), `${name}: every event kept`);
+    t.match(r.stderr, new RegExp(`format=${format} events=${events(clean.stdout)} malformed=1 `));
+  }
 });

@@ -80,8 +80,14 @@ export async function endpointParse(o: EndpointParseOptions): Promise<EndpointPa
     if (r.malformed > before) o.log.debug({ line: lineNo, format: r.format }, 'malformed input');
     await write(events);
   };
+  // Lines before the first one a reader claims on its own are skipped (counted malformed)
+  // and kept out of detection, as the sensor's feed does (endpoint/line-feed.ts).
+  let skipped = 0;
   const decide = async (): Promise<void> => {
-    const format = detectFormat(held.filter((l) => l.trim() !== ''));
+    const claimed = held.findIndex((l) => l.trim() !== '' && detectFormat([l]) !== null);
+    const from = claimed >= 0 ? held.slice(claimed) : held;
+    const format = detectFormat(from.filter((l) => l.trim() !== '')) ??
+      (claimed >= 0 ? detectFormat([held[claimed]]) : null);
     if (format === null) {
       if (nonEmpty > 0) {
         throw new UsageError(`cannot tell the format of ${o.file}; name it with --format ` +
@@ -91,7 +97,10 @@ export async function endpointParse(o: EndpointParseOptions): Promise<EndpointPa
     }
     summary.format = format;
     reader = createReader(format);
-    for (let i = 0; i < held.length; i++) await feed(held[i], i + 1);
+    const start = Math.max(0, claimed);
+    skipped = held.slice(0, start).filter((l) => l.trim() !== '').length;
+    if (skipped > 0) o.log.debug({ lines: skipped }, 'lines before the first event skipped');
+    for (let i = start; i < held.length; i++) await feed(held[i], i + 1);
     held.length = 0;
   };
 
@@ -109,7 +118,7 @@ export async function endpointParse(o: EndpointParseOptions): Promise<EndpointPa
   if (reader) {
     const r = reader as EndpointReader;
     await write(r.end());
-    summary.malformed = r.malformed;
+    summary.malformed = skipped + r.malformed;
   }
   o.err.write(`endpoint parse: format=${summary.format ?? 'none'} events=${summary.events} ` +
     `malformed=${summary.malformed} lines=${summary.lines}\n`);
