@@ -5,6 +5,8 @@
 // `--endpoint DIR` was a bare EISDIR with exit 1. `endpoint parse` gave up ("cannot tell the
 // format", exit 2, no event) on an osquery, esxcli or eslogger file whose first line was
 // garbage, where the sensor reading the same file skipped the line and kept every event.
+// An EVTX binary (or any file no reader recognises) given to --endpoint was read silently as
+// "0 events, N malformed" with exit 0; it is now named in a warning.
 
 import t from 'tap';
 import fs from 'node:fs';
@@ -109,4 +111,23 @@ t.test('endpoint parse: a garbage first line loses no event, as in the sensor', 
     t.equal(events(r.stdout), events(clean.stdout), `${name}: every event kept`);
     t.match(r.stderr, new RegExp(`format=${format} events=${events(clean.stdout)} malformed=1 `));
   }
+});
+
+t.test('an EVTX binary as endpoint input is named, not silently empty', async (t) => {
+  const evtx = path.join(tmp, 'Sysmon.evtx');
+  fs.writeFileSync(evtx, Buffer.concat([Buffer.from('ElfFile\0', 'latin1'),
+    Buffer.alloc(4096, 0x41), Buffer.from('\n\u0001\u0002 binary chunk\n')]));
+  const p = await runCli(['endpoint', 'parse', evtx]);
+  t.equal(p.code, 2);
+  t.match(p.stderr, /Sysmon\.evtx is a Windows EVTX binary; render it as XML first/);
+  const r = await runCli(['replay', '--workers', '0', path.join(PCAPS, 'ssh-22.pcap'),
+    '--endpoint', evtx]);
+  t.equal(r.code, 0, 'malformed input is never fatal');
+  t.match(r.stderr, /"msg":"endpoint file is an EVTX binary: render it as XML first/);
+  const junk = path.join(tmp, 'junk.log');
+  fs.writeFileSync(junk, 'not an event\nnor this\n');
+  const j = await runCli(['replay', '--workers', '0', path.join(PCAPS, 'ssh-22.pcap'),
+    '--endpoint', junk]);
+  t.match(j.stderr, /"msg":"no endpoint format recognised in the file; no event read/);
+  t.match(j.stderr, /endpoint: 0 events, 2 malformed/);
 });

@@ -89,6 +89,10 @@ export async function endpointParse(o: EndpointParseOptions): Promise<EndpointPa
     const format = detectFormat(from.filter((l) => l.trim() !== '')) ??
       (claimed >= 0 ? detectFormat([held[claimed]]) : null);
     if (format === null) {
+      if (nonEmpty > 0 && held[0].startsWith('ElfFile\u0000')) {
+        throw new UsageError(`${o.file} is a Windows EVTX binary; render it as XML first ` +
+          '(wevtutil qe /f:xml, evtx_dump) and parse that');
+      }
       if (nonEmpty > 0) {
         throw new UsageError(`cannot tell the format of ${o.file}; name it with --format ` +
           `(known: ${knownFormats().join(', ')})`);
