@@ -6,7 +6,9 @@
 // format", exit 2, no event) on an osquery, esxcli or eslogger file whose first line was
 // garbage, where the sensor reading the same file skipped the line and kept every event.
 // An EVTX binary (or any file no reader recognises) given to --endpoint was read silently as
-// "0 events, N malformed" with exit 0; it is now named in a warning.
+// "0 events, N malformed" with exit 0; it is now named in a warning. `endpoint parse` held a
+// line of any length (readline): a file of 600 MB without a newline died with "RangeError:
+// Invalid string length" and a stack trace; it now splits lines as the sensor's feed does.
 
 import t from 'tap';
 import fs from 'node:fs';
@@ -130,4 +132,21 @@ t.test('an EVTX binary as endpoint input is named, not silently empty', async (t
     '--endpoint', junk]);
   t.match(j.stderr, /"msg":"no endpoint format recognised in the file; no event read/);
   t.match(j.stderr, /endpoint: 0 events, 2 malformed/);
+});
+
+t.test('endpoint parse splits and caps lines as the sensor does', async (t) => {
+  const audit = fs.readFileSync(path.join(PCAPS, 'ssh-reverse-443.audit.log'), 'utf8');
+  const file = path.join(tmp, 'capped.log');
+  // a lone CR is no line break; an over-long line is one malformed line, also at the end
+  fs.writeFileSync(file, 'junk\rmore junk\n' + 'B'.repeat(3 * MAX_LINE_BYTES) + '\n' + audit +
+    'C'.repeat(20 * MAX_LINE_BYTES));
+  const p = await runCli(['endpoint', 'parse', file]);
+  t.equal(p.code, 0, p.stderr);
+  t.notMatch(p.stderr, /\n\s+at /, 'no stack trace');
+  const lines = audit.split('\n').length - 1;
+  t.match(p.stderr, new RegExp(`format=auditd events=112 malformed=3 lines=${lines + 3}\\n$`));
+  const r = await runCli(['replay', '--workers', '0', path.join(PCAPS, 'ssh-reverse-443.pcap'),
+    '--endpoint', file]);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stderr, /endpoint: 112 events, 3 malformed/, 'the sensor counts the same');
 });

@@ -4,7 +4,7 @@
 // a feed before pointing the sensor at it.
 
 import fs from 'node:fs';
-import readline from 'node:readline';
+import { StringDecoder } from 'node:string_decoder';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import {
@@ -15,6 +15,7 @@ import {
   type EndpointReader,
 } from '../endpoint/readers/index';
 import type { EndpointEvent } from '../endpoint/event';
+import { MAX_LINE_BYTES } from '../endpoint/line-feed';
 import { OutputError } from '../output/ndjson-writer';
 import { UsageError } from './errors';
 import type { Logger } from './log';
@@ -45,13 +46,47 @@ function openInput(file: string): NodeJS.ReadableStream {
   return fs.createReadStream(file);
 }
 
+/**
+ * The lines of the input as the sensor's feed splits them (line-feed.ts): at '\n', a trailing
+ * '\r' dropped, a line longer than MAX_LINE_BYTES given as null (once) and its bytes dropped,
+ * so a file without newlines cannot grow one string past what V8 allows.
+ */
+async function* cappedLines(input: NodeJS.ReadableStream): AsyncGenerator<string | null> {
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  let skipping = false;
+  const cut = (l: string): string => (l.endsWith('\r') ? l.slice(0, -1) : l);
+  for await (const chunk of input) {
+    let text = rest + (typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer));
+    let nl = text.indexOf('\n');
+    while (nl >= 0) {
+      const line = text.slice(0, nl);
+      text = text.slice(nl + 1);
+      if (skipping) skipping = false; // the tail of an over-long line
+      else yield cut(line);
+      nl = text.indexOf('\n');
+    }
+    if (text.length > MAX_LINE_BYTES) {
+      if (!skipping) yield null;
+      skipping = true;
+      text = '';
+    } else if (skipping) {
+      text = '';
+    }
+    rest = text;
+  }
+  rest += decoder.end();
+  if (rest !== '' && !skipping) yield cut(rest);
+}
+
 export async function endpointParse(o: EndpointParseOptions): Promise<EndpointParseSummary> {
   if (o.format !== undefined && !knownFormats().includes(o.format)) {
     throw new UsageError(`--format ${o.format} is not a known endpoint format ` +
       `(known: ${knownFormats().join(', ')})`);
   }
   const input = openInput(o.file);
-  const lines = readline.createInterface({ input, crlfDelay: Infinity });
+  const lines = cappedLines(input);
+  let tooLong = 0;
   const summary: EndpointParseSummary = { format: o.format ?? null, events: 0, malformed: 0,
     lines: 0 };
   let reader: EndpointReader | null = o.format ? createReader(o.format) : null;
@@ -110,6 +145,12 @@ export async function endpointParse(o: EndpointParseOptions): Promise<EndpointPa
 
   for await (const line of lines) {
     summary.lines++;
+    if (line === null) {
+      tooLong++;
+      o.log.debug({ line: summary.lines }, `line longer than ${MAX_LINE_BYTES} characters`);
+      if (!reader) held.push(''); // keeps the line numbers of the held lines
+      continue;
+    }
     if (reader) {
       await feed(line, summary.lines);
       continue;
@@ -122,8 +163,8 @@ export async function endpointParse(o: EndpointParseOptions): Promise<EndpointPa
   if (reader) {
     const r = reader as EndpointReader;
     await write(r.end());
-    summary.malformed = skipped + r.malformed;
   }
+  summary.malformed = skipped + tooLong + (reader ? (reader as EndpointReader).malformed : 0);
   o.err.write(`endpoint parse: format=${summary.format ?? 'none'} events=${summary.events} ` +
     `malformed=${summary.malformed} lines=${summary.lines}\n`);
   return summary;
