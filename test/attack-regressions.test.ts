@@ -9,6 +9,8 @@
 // "0 events, N malformed" with exit 0; it is now named in a warning. `endpoint parse` held a
 // line of any length (readline): a file of 600 MB without a newline died with "RangeError:
 // Invalid string length" and a stack trace; it now splits lines as the sensor's feed does.
+// `config check /dev/zero` (or --config on an endless pipe) read without end before checking
+// the size cap; it now stops one byte past the cap.
 
 import t from 'tap';
 import fs from 'node:fs';
@@ -149,4 +151,16 @@ t.test('endpoint parse splits and caps lines as the sensor does', async (t) => {
     '--endpoint', file]);
   t.equal(r.code, 0, r.stderr);
   t.match(r.stderr, /endpoint: 112 events, 3 malformed/, 'the sensor counts the same');
+});
+
+t.test('a config that never ends is refused at the size cap, not read forever', async (t) => {
+  const start = Date.now();
+  const r = await runCli(['config', 'check', '/dev/zero'], 20_000);
+  t.equal(r.code, 2, r.stderr);
+  t.match(r.stderr,
+    /^tunnelhound: config \/dev\/zero is larger than a config file can be \(1048576 bytes\)\n$/);
+  t.ok(Date.now() - start < 15_000, 'promptly');
+  const r2 = await runCli(['replay', '--config', '/dev/zero', path.join(PCAPS, 'ssh-22.pcap')],
+    20_000);
+  t.equal(r2.code, 2, r2.stderr);
 });

@@ -293,17 +293,41 @@ export function parseConfigText(text: string, name: string): TunnelhoundConfig {
     `${name}${line === null ? '' : `:${line}`}: ${problemText(p)}`));
 }
 
+/** At most `limit` bytes of a file or fd: /dev/zero or an endless pipe must not hang. */
+function readAtMost(file: string | number, limit: number): Buffer {
+  const fd = typeof file === 'number' ? file : fs.openSync(file, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const buf = Buffer.alloc(64 * 1024);
+    while (total < limit) {
+      const n = fs.readSync(fd, buf, 0, Math.min(buf.length, limit - total), null);
+      if (n === 0) break;
+      chunks.push(Buffer.from(buf.subarray(0, n)));
+      total += n;
+    }
+    return Buffer.concat(chunks);
+  } finally {
+    if (typeof file !== 'number') fs.closeSync(fd);
+  }
+}
+
 /** Read, parse and check a config file ("-" = standard input). */
 export function readConfigText(file: string): string {
   let buf: Buffer;
+  let size: number | null = null;
   try {
-    buf = fs.readFileSync(file === '-' ? 0 : file);
+    buf = readAtMost(file === '-' ? 0 : file, MAX_CONFIG_BYTES + 1);
+    if (buf.length > MAX_CONFIG_BYTES && file !== '-' && fs.statSync(file).isFile()) {
+      size = fs.statSync(file).size;
+    }
   } catch (err) {
     throw new ConfigError([`cannot read config ${file}: ${(err as Error).message}`]);
   }
   if (buf.length > MAX_CONFIG_BYTES) {
-    throw new ConfigError([`config ${file} is ${buf.length} bytes, more than a config ` +
-      `file can be (${MAX_CONFIG_BYTES})`]);
+    throw new ConfigError([size === null
+      ? `config ${file} is larger than a config file can be (${MAX_CONFIG_BYTES} bytes)`
+      : `config ${file} is ${size} bytes, more than a config file can be (${MAX_CONFIG_BYTES})`]);
   }
   return buf.toString('utf8');
 }
