@@ -43,11 +43,15 @@ export function addEndpointOptions(cmd: Command, mode: 'replay' | 'live'): Comma
 }
 
 function readable(opt: string, file: string): void {
+  let why: string | null = null;
   try {
     fs.accessSync(file, fs.constants.R_OK);
-  } catch {
-    throw new UsageError(`${opt} ${file}: cannot read the file`);
+    if (fs.statSync(file).isDirectory()) why = 'is a directory';
+  } catch (err) {
+    why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file'
+      : (err as NodeJS.ErrnoException).code ?? 'not readable';
   }
+  if (why !== null) throw new UsageError(`${opt} ${file}: cannot read the file (${why})`);
 }
 
 function hostPort(v: string): { host: string; port: number } {

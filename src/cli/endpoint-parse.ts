@@ -4,7 +4,7 @@
 // a feed before pointing the sensor at it.
 
 import fs from 'node:fs';
-import readline from 'node:readline';
+import { StringDecoder } from 'node:string_decoder';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import {
@@ -15,6 +15,7 @@ import {
   type EndpointReader,
 } from '../endpoint/readers/index';
 import type { EndpointEvent } from '../endpoint/event';
+import { MAX_LINE_BYTES } from '../endpoint/line-feed';
 import { OutputError } from '../output/ndjson-writer';
 import { UsageError } from './errors';
 import type { Logger } from './log';
@@ -45,13 +46,47 @@ function openInput(file: string): NodeJS.ReadableStream {
   return fs.createReadStream(file);
 }
 
+/**
+ * The lines of the input as the sensor's feed splits them (line-feed.ts): at '\n', a trailing
+ * '\r' dropped, a line longer than MAX_LINE_BYTES given as null (once) and its bytes dropped,
+ * so a file without newlines cannot grow one string past what V8 allows.
+ */
+async function* cappedLines(input: NodeJS.ReadableStream): AsyncGenerator<string | null> {
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  let skipping = false;
+  const cut = (l: string): string => (l.endsWith('\r') ? l.slice(0, -1) : l);
+  for await (const chunk of input) {
+    let text = rest + (typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer));
+    let nl = text.indexOf('\n');
+    while (nl >= 0) {
+      const line = text.slice(0, nl);
+      text = text.slice(nl + 1);
+      if (skipping) skipping = false; // the tail of an over-long line
+      else yield cut(line);
+      nl = text.indexOf('\n');
+    }
+    if (text.length > MAX_LINE_BYTES) {
+      if (!skipping) yield null;
+      skipping = true;
+      text = '';
+    } else if (skipping) {
+      text = '';
+    }
+    rest = text;
+  }
+  rest += decoder.end();
+  if (rest !== '' && !skipping) yield cut(rest);
+}
+
 export async function endpointParse(o: EndpointParseOptions): Promise<EndpointParseSummary> {
   if (o.format !== undefined && !knownFormats().includes(o.format)) {
     throw new UsageError(`--format ${o.format} is not a known endpoint format ` +
       `(known: ${knownFormats().join(', ')})`);
   }
   const input = openInput(o.file);
-  const lines = readline.createInterface({ input, crlfDelay: Infinity });
+  const lines = cappedLines(input);
+  let tooLong = 0;
   const summary: EndpointParseSummary = { format: o.format ?? null, events: 0, malformed: 0,
     lines: 0 };
   let reader: EndpointReader | null = o.format ? createReader(o.format) : null;
@@ -80,9 +115,19 @@ export async function endpointParse(o: EndpointParseOptions): Promise<EndpointPa
     if (r.malformed > before) o.log.debug({ line: lineNo, format: r.format }, 'malformed input');
     await write(events);
   };
+  // Lines before the first one a reader claims on its own are skipped (counted malformed)
+  // and kept out of detection, as the sensor's feed does (endpoint/line-feed.ts).
+  let skipped = 0;
   const decide = async (): Promise<void> => {
-    const format = detectFormat(held.filter((l) => l.trim() !== ''));
+    const claimed = held.findIndex((l) => l.trim() !== '' && detectFormat([l]) !== null);
+    const from = claimed >= 0 ? held.slice(claimed) : held;
+    const format = detectFormat(from.filter((l) => l.trim() !== '')) ??
+      (claimed >= 0 ? detectFormat([held[claimed]]) : null);
     if (format === null) {
+      if (nonEmpty > 0 && held[0].startsWith('ElfFile\u0000')) {
+        throw new UsageError(`${o.file} is a Windows EVTX binary; render it as XML first ` +
+          '(wevtutil qe /f:xml, evtx_dump) and parse that');
+      }
       if (nonEmpty > 0) {
         throw new UsageError(`cannot tell the format of ${o.file}; name it with --format ` +
           `(known: ${knownFormats().join(', ')})`);
@@ -91,12 +136,21 @@ export async function endpointParse(o: EndpointParseOptions): Promise<EndpointPa
     }
     summary.format = format;
     reader = createReader(format);
-    for (let i = 0; i < held.length; i++) await feed(held[i], i + 1);
+    const start = Math.max(0, claimed);
+    skipped = held.slice(0, start).filter((l) => l.trim() !== '').length;
+    if (skipped > 0) o.log.debug({ lines: skipped }, 'lines before the first event skipped');
+    for (let i = start; i < held.length; i++) await feed(held[i], i + 1);
     held.length = 0;
   };
 
   for await (const line of lines) {
     summary.lines++;
+    if (line === null) {
+      tooLong++;
+      o.log.debug({ line: summary.lines }, `line longer than ${MAX_LINE_BYTES} characters`);
+      if (!reader) held.push(''); // keeps the line numbers of the held lines
+      continue;
+    }
     if (reader) {
       await feed(line, summary.lines);
       continue;
@@ -109,8 +163,8 @@ export async function endpointParse(o: EndpointParseOptions): Promise<EndpointPa
   if (reader) {
     const r = reader as EndpointReader;
     await write(r.end());
-    summary.malformed = r.malformed;
   }
+  summary.malformed = skipped + tooLong + (reader ? (reader as EndpointReader).malformed : 0);
   o.err.write(`endpoint parse: format=${summary.format ?? 'none'} events=${summary.events} ` +
     `malformed=${summary.malformed} lines=${summary.lines}\n`);
   return summary;

@@ -122,7 +122,13 @@ function ruleOf(issue: z.core.$ZodIssue): string {
       // zod says "number" for a string given where an integer belongs: the schema knows.
       const int = issue.expected === 'number' &&
         schemaAt(issue.path)?.check === 'number_format';
-      return `must be ${TYPE_NAMES[int ? 'int' : issue.expected] ?? issue.expected}`;
+      const type = TYPE_NAMES[int ? 'int' : issue.expected] ?? issue.expected;
+      // .inf, .nan and 1e999 are numbers to YAML, not to the schema
+      const input = (issue as { input?: unknown }).input;
+      if (typeof input === 'number' && !Number.isFinite(input)) {
+        return `must be ${int ? 'a finite integer' : 'a finite number'}`;
+      }
+      return `must be ${type}`;
     }
     case 'too_small':
     case 'too_big': {
@@ -164,7 +170,17 @@ function problemsOf(issues: z.core.$ZodIssue[]): Problem[] {
 }
 
 function quote(v: unknown): string {
-  const text = v === undefined ? 'undefined' : JSON.stringify(v);
+  let text: string;
+  if (v === undefined) text = 'undefined';
+  else if (typeof v === 'number' && !Number.isFinite(v)) text = String(v); // .inf, .nan, 1e999
+  else {
+    try {
+      text = JSON.stringify(v, (_k, x: unknown) =>
+        typeof x === 'number' && !Number.isFinite(x) ? String(x) : x);
+    } catch {
+      text = String(v);
+    }
+  }
   return text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS)}...` : text;
 }
 
@@ -224,6 +240,23 @@ function lineOf(yaml: Document, lc: LineCounter, path: (string | number)[]): num
   return null;
 }
 
+/** Most nodes one alias may expand to (yaml's guard against alias bombs). */
+const MAX_ALIAS_COUNT = 100;
+
+/** The key path of the first value that contains itself (a YAML alias to an ancestor). */
+function cyclePath(v: unknown, onPath: Set<object> = new Set(),
+  path: (string | number)[] = []): (string | number)[] | null {
+  if (v === null || typeof v !== 'object') return null;
+  if (onPath.has(v)) return path;
+  onPath.add(v);
+  for (const [k, x] of Object.entries(v)) {
+    const p = cyclePath(x, onPath, [...path, Array.isArray(v) ? Number(k) : k]);
+    if (p !== null) return p;
+  }
+  onPath.delete(v);
+  return null;
+}
+
 /** Parse and check config text; `name` is how messages call the file. */
 export function parseConfigText(text: string, name: string): TunnelhoundConfig {
   const { LineCounter, parseDocument } = yamlLib();
@@ -236,7 +269,23 @@ export function parseConfigText(text: string, name: string): TunnelhoundConfig {
         e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
     }));
   }
-  const r = checkDocument(yaml.toJS({ maxAliasCount: 100 }));
+  let doc: unknown;
+  try {
+    doc = yaml.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    // yaml refuses an alias bomb ("billion laughs") with a ReferenceError
+    const why = /alias count/i.test((err as Error).message)
+      ? `aliases expand to too many nodes (more than ${MAX_ALIAS_COUNT} per alias)`
+      : (err as Error).message;
+    throw new ConfigError([`${name}: not valid YAML: ${why}`]);
+  }
+  const loop = cyclePath(doc);
+  if (loop !== null) {
+    const line = lineOf(yaml, lc, loop);
+    throw new ConfigError([`${name}${line === null ? '' : `:${line}`}: config key ` +
+      `${keyPath(loop)}: an alias refers to a node that contains it (a cycle)`]);
+  }
+  const r = checkDocument(doc);
   if (r.config !== undefined) return r.config;
   const placed = r.problems.map((p) => ({ p, line: lineOf(yaml, lc, p.path) }))
     .sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
@@ -244,17 +293,41 @@ export function parseConfigText(text: string, name: string): TunnelhoundConfig {
     `${name}${line === null ? '' : `:${line}`}: ${problemText(p)}`));
 }
 
+/** At most `limit` bytes of a file or fd: /dev/zero or an endless pipe must not hang. */
+function readAtMost(file: string | number, limit: number): Buffer {
+  const fd = typeof file === 'number' ? file : fs.openSync(file, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const buf = Buffer.alloc(64 * 1024);
+    while (total < limit) {
+      const n = fs.readSync(fd, buf, 0, Math.min(buf.length, limit - total), null);
+      if (n === 0) break;
+      chunks.push(Buffer.from(buf.subarray(0, n)));
+      total += n;
+    }
+    return Buffer.concat(chunks);
+  } finally {
+    if (typeof file !== 'number') fs.closeSync(fd);
+  }
+}
+
 /** Read, parse and check a config file ("-" = standard input). */
 export function readConfigText(file: string): string {
   let buf: Buffer;
+  let size: number | null = null;
   try {
-    buf = fs.readFileSync(file === '-' ? 0 : file);
+    buf = readAtMost(file === '-' ? 0 : file, MAX_CONFIG_BYTES + 1);
+    if (buf.length > MAX_CONFIG_BYTES && file !== '-' && fs.statSync(file).isFile()) {
+      size = fs.statSync(file).size;
+    }
   } catch (err) {
     throw new ConfigError([`cannot read config ${file}: ${(err as Error).message}`]);
   }
   if (buf.length > MAX_CONFIG_BYTES) {
-    throw new ConfigError([`config ${file} is ${buf.length} bytes, more than a config ` +
-      `file can be (${MAX_CONFIG_BYTES})`]);
+    throw new ConfigError([size === null
+      ? `config ${file} is larger than a config file can be (${MAX_CONFIG_BYTES} bytes)`
+      : `config ${file} is ${size} bytes, more than a config file can be (${MAX_CONFIG_BYTES})`]);
   }
   return buf.toString('utf8');
 }

@@ -54,11 +54,16 @@ export class LineFeed {
       nl = text.indexOf('\n');
     }
     if (text.length > MAX_LINE_BYTES) {
-      this.lineNo++;
-      this.rejected++;
-      this.onMalformed(this.lineNo, `line longer than ${MAX_LINE_BYTES} characters`);
-      this.skipping = true;
+      // counted once, however many chunks the line spans before its newline
+      if (!this.skipping) {
+        this.lineNo++;
+        this.rejected++;
+        this.onMalformed(this.lineNo, `line longer than ${MAX_LINE_BYTES} characters`);
+        this.skipping = true;
+      }
       text = '';
+    } else if (this.skipping) {
+      text = ''; // more of the over-long line, still without its newline
     }
     this.rest = text;
   }

@@ -13,6 +13,9 @@ import { FeedCounts, LineFeed } from './line-feed';
 /** Bytes read from the file per step. */
 export const READ_CHUNK_BYTES = 256 * 1024;
 
+/** The first bytes of a Windows .evtx file ("ElfFile\0"). */
+export const EVTX_MAGIC = Buffer.from('ElfFile\0', 'latin1');
+
 export class EndpointFileSource {
   private readonly fd: number;
   private readonly buf = Buffer.alloc(READ_CHUNK_BYTES);
@@ -20,6 +23,8 @@ export class EndpointFileSource {
   private readonly decoder = new TextDecoder('utf-8');
   private newest = -Infinity;
   private eof = false;
+  /** The file starts like a Windows EVTX binary (known after the first read). */
+  private evtx: boolean | undefined;
 
   constructor(readonly path: string, private readonly join: EndpointJoin,
     private readonly log: Logger, format?: string) {
@@ -44,8 +49,17 @@ export class EndpointFileSource {
         this.feed.end();
         fs.closeSync(this.fd);
         this.log.debug({ file: this.path, ...this.feed.counts }, 'endpoint file read');
+        if (this.feed.counts.format === null && this.feed.counts.malformed > 0) {
+          this.log.warn({ file: this.path, malformed: this.feed.counts.malformed,
+            evtx: this.evtx }, this.evtx
+            ? 'endpoint file is an EVTX binary: render it as XML first (wevtutil qe /f:xml, ' +
+              'evtx_dump); no event read'
+            : 'no endpoint format recognised in the file; no event read (--endpoint-format ' +
+              'names one)');
+        }
         break;
       }
+      if (this.evtx === undefined) this.evtx = this.buf.subarray(0, 8).equals(EVTX_MAGIC);
       this.feed.write(this.decoder.decode(this.buf.subarray(0, n), { stream: true }));
     }
   }
