@@ -10,7 +10,8 @@
 // line of any length (readline): a file of 600 MB without a newline died with "RangeError:
 // Invalid string length" and a stack trace; it now splits lines as the sensor's feed does.
 // `config check /dev/zero` (or --config on an endless pipe) read without end before checking
-// the size cap; it now stops one byte past the cap.
+// the size cap; it now stops one byte past the cap. An --alerts file in a missing directory
+// was reported as a bare "ENOENT".
 
 import t from 'tap';
 import fs from 'node:fs';
@@ -163,4 +164,13 @@ t.test('a config that never ends is refused at the size cap, not read forever', 
   const r2 = await runCli(['replay', '--config', '/dev/zero', path.join(PCAPS, 'ssh-22.pcap')],
     20_000);
   t.equal(r2.code, 2, r2.stderr);
+});
+
+t.test('an alerts file in a directory that does not exist says so in words', async (t) => {
+  const r = await runCli(['replay', '--alerts', path.join(tmp, 'no-such-dir', 'a.ndjson'),
+    path.join(PCAPS, 'ssh-22.pcap')]);
+  t.equal(r.code, 1);
+  t.match(r.stderr,
+    /cannot write alerts to .*no-such-dir.*: its directory does not exist \(ENOENT\)/);
+  t.notMatch(r.stderr, /\n\s+at /, 'no stack trace');
 });

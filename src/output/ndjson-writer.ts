@@ -8,13 +8,23 @@
 import fs from 'node:fs';
 import { Writable } from 'node:stream';
 
+/** What an operator should read for the errno codes an output file commonly hits. */
+const OUTPUT_REASONS: Record<string, string> = {
+  ENOENT: 'its directory does not exist (ENOENT)',
+  EACCES: 'permission denied (EACCES)',
+  EISDIR: 'it is a directory (EISDIR)',
+  ENOSPC: 'no space left on the device (ENOSPC)',
+  EROFS: 'read-only file system (EROFS)',
+  ENOTDIR: 'a part of the path is not a directory (ENOTDIR)',
+};
+
 export class OutputError extends Error {
   override readonly name = 'OutputError';
   readonly code: string;
 
   constructor(readonly what: string, readonly target: string, cause: NodeJS.ErrnoException) {
     super(`cannot write ${what} to ${target === '-' ? 'standard output' : target}: ` +
-      `${cause.code ?? cause.message}`);
+      `${OUTPUT_REASONS[cause.code ?? ''] ?? cause.code ?? cause.message}`);
     this.code = cause.code === 'EPIPE' ? 'ERR_OUTPUT_CLOSED' : 'ERR_OUTPUT';
   }
 }
