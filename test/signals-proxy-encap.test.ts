@@ -3,26 +3,12 @@
 
 import t from 'tap';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { CORPUS, parseNdjson, runCli } from './helpers/cli';
+import { CORPUS, corpusAlerts } from './helpers/cli';
 
 const have = fs.existsSync(path.join(CORPUS, 'ja4__https-connect.pcap'));
 
-async function alertsOf(file: string, config?: object): Promise<Array<Record<string, any>>> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'th-sig-'));
-  const out = path.join(dir, 'alerts.ndjson');
-  const args = ['replay', '--workers', '0', '--no-progress', '--alerts', out];
-  if (config !== undefined) {
-    fs.writeFileSync(path.join(dir, 'c.json'), JSON.stringify(config));
-    args.push('--config', path.join(dir, 'c.json'));
-  }
-  const r = await runCli([...args, path.join(CORPUS, file)]);
-  if (r.code !== 0) throw new Error(r.stderr);
-  const docs = parseNdjson(fs.readFileSync(out, 'utf8'));
-  fs.rmSync(dir, { recursive: true, force: true });
-  return docs;
-}
+const alertsOf = corpusAlerts;
 
 t.test('HTTP CONNECT carrying TLS is a proxy tunnel unless the proxy is ours', { skip: !have },
   async (t) => {

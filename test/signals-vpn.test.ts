@@ -6,7 +6,6 @@
 
 import t from 'tap';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_CONFIG } from '../src/config/defaults';
 import { ConfigError, configFrom } from '../src/config/load';
@@ -17,7 +16,7 @@ import { dtlsHandshake, parseDtlsOpening } from '../src/signals/vpn-dtls';
 import {
   isSoftEtherNatTReply, isSoftEtherPack, softEtherNatT,
 } from '../src/signals/vpn-softether';
-import { CORPUS, parseNdjson, runCli } from './helpers/cli';
+import { CORPUS, corpusAlerts } from './helpers/cli';
 
 // ndpi__anyconnect-vpn.pcap, udp 10.0.0.227:54107 -> 8.37.102.91:443: the 64 head bytes of
 // the ClientHello and of the HelloVerifyRequest (+ the next ServerHello record's header),
@@ -197,20 +196,7 @@ t.test('config: the new rules.vpn keys are checked', async (t) => {
 
 const have = fs.existsSync(path.join(CORPUS, 'ndpi__anyconnect-vpn.pcap'));
 
-async function alertsOf(file: string, config?: object): Promise<Array<Record<string, any>>> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'th-vpn-'));
-  const out = path.join(dir, 'alerts.ndjson');
-  const args = ['replay', '--workers', '0', '--no-progress', '--alerts', out];
-  if (config !== undefined) {
-    fs.writeFileSync(path.join(dir, 'c.json'), JSON.stringify(config));
-    args.push('--config', path.join(dir, 'c.json'));
-  }
-  const r = await runCli([...args, path.join(CORPUS, file)]);
-  if (r.code !== 0) throw new Error(r.stderr);
-  const docs = parseNdjson(fs.readFileSync(out, 'utf8'));
-  fs.rmSync(dir, { recursive: true, force: true });
-  return docs;
-}
+const alertsOf = corpusAlerts;
 
 const evidence = (d: Record<string, any>) => d.tunnelhound.evidence
   .map((e: Record<string, any>) => `${e.signal}=${e.value}`).join(' ');

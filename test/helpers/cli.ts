@@ -2,6 +2,7 @@
 
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 export const REPO = path.resolve(__dirname, '../../..');
@@ -50,4 +51,26 @@ export async function pool<T, R>(items: T[], n: number, fn: (x: T) => Promise<R>
     }
   }));
   return out;
+}
+
+/**
+ * The alerts of replaying one corpus capture, written to a file (not standard output) and
+ * read back; `config` is written as a JSON config file when given.
+ */
+export async function corpusAlerts(file: string, config?: object):
+  Promise<Array<Record<string, any>>> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'th-corpus-'));
+  try {
+    const out = path.join(dir, 'alerts.ndjson');
+    const args = ['replay', '--workers', '0', '--no-progress', '--alerts', out];
+    if (config !== undefined) {
+      fs.writeFileSync(path.join(dir, 'c.json'), JSON.stringify(config));
+      args.push('--config', path.join(dir, 'c.json'));
+    }
+    const r = await runCli([...args, path.join(CORPUS, file)]);
+    if (r.code !== 0) throw new Error(r.stderr);
+    return parseNdjson(fs.readFileSync(out, 'utf8'));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
