@@ -81,5 +81,5 @@ t.test('a good config changes the verdict', async (t) => {
 t.test('a full disk under --alerts is an error, not a quiet success', async (t) => {
   const r = await runCli(['replay', '--alerts', '/dev/full', path.join(PCAPS, 'ssh-on-443.pcap')]);
   t.equal(r.code, 1);
-  t.match(r.stderr, /cannot write alerts to \/dev\/full: ENOSPC/);
+  t.match(r.stderr, /cannot write alerts to \/dev\/full: no space left on the device \(ENOSPC\)/);
 });
