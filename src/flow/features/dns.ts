@@ -9,9 +9,9 @@
 // questions of a flow only, after which messages are just counted.
 
 import { u16be } from '../../protocols/reader';
-import { readDnsName } from '../../protocols/dns/names';
+import { COUNTRY_SECOND_LEVEL, labelText, walkDnsName } from '../../protocols/dns/names';
 import type { NameCursor } from '../../protocols/dns/names';
-import { dnsNameLabels, labelEntropy, registeredDomain } from '../../protocols/dns/names';
+import { MAX_DNS_LABELS } from '../../protocols/dns/record-types';
 import { DNS_HEADER_BYTES, DNS_TCP_LENGTH_BYTES } from '../../protocols/dns/constants';
 import { DNS_TYPE } from '../../protocols/dns/record-types';
 
@@ -84,14 +84,12 @@ export function sketchEstimate(zero: number, m: number): number {
   return Math.round(-m * Math.log(zero / m));
 }
 
-/** 32-bit FNV-1a of a string's UTF-16 units (names are ASCII in presentation form). */
-function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+/** ASCII capitals as small letters: DNS names compare without case (RFC 4343). */
+function lowerByte(c: number): number {
+  return c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
 }
 
 function popcount32(x: number): number {
@@ -117,6 +115,11 @@ export class DnsFeatures {
   private readonly domainSketch: Uint32Array;
   private readonly domainNames: Array<string[] | undefined>;
   private readonly cursor: NameCursor = { next: 0, failure: undefined };
+  /** The labels of the name being measured: first byte and length of each, leftmost first. */
+  private readonly labelStart = new Int32Array(MAX_DNS_LABELS);
+  private readonly labelLength = new Uint8Array(MAX_DNS_LABELS);
+  /** Byte counts for the entropy of one subdomain part, cleared after each use. */
+  private readonly byteCounts = new Uint32Array(256);
   /** DNS flows that found the pool empty and go without a summary. */
   poolExhausted = 0;
 
@@ -199,44 +202,57 @@ export class DnsFeatures {
     }
     this.counts[c]++;
     if (qd === 0 || this.counts[c + 4] >= DNS_MAX_MEASURED) return;
-    const name = readDnsName(buf, off, off + DNS_HEADER_BYTES, end, this.cursor);
-    const qtype = u16be(buf, this.cursor.next, end);
-    if (name === undefined || qtype < 0) {
+    const labels = walkDnsName(buf, off, off + DNS_HEADER_BYTES, end, this.cursor,
+      this.labelStart, this.labelLength);
+    const qtype = labels < 0 ? -1 : u16be(buf, this.cursor.next, end);
+    if (qtype < 0) {
       this.counts[c + 3]++;
       return;
     }
     this.counts[c + 4]++;
     this.types[e * TYPE_SLOTS + (TYPE_INDEX[qtype] ?? TYPE_OTHER)]++;
-    this.measure(e, name.toLowerCase());
+    this.measure(e, buf, end, labels);
   }
 
-  private measure(e: number, name: string): void {
+  /**
+   * Measures the question name whose `labels` labels walkDnsName left in labelStart and
+   * labelLength, straight from the message bytes: the only string made is the registered
+   * domain's (this runs for every question of a DNS flow, up to DNS_MAX_MEASURED). Names
+   * compare without case, so letters are folded before anything is counted or hashed.
+   */
+  private measure(e: number, buf: Uint8Array, end: number, labels: number): void {
     const l = e * LEN_STRIDE;
     const lengths = this.lengths;
-    // Lengths in wire bytes: presentation form escapes binary label bytes as \DDD.
-    const labels = dnsNameLabels(name);
+    const start = this.labelStart;
+    const length = this.labelLength;
     let wire = 1;
-    for (const label of labels) {
-      const n = label.length;
+    let hash = FNV_OFFSET;
+    for (let i = 0; i < labels; i++) {
+      const n = length[i];
       wire += 1 + n;
       if (n > lengths[l + 1]) lengths[l + 1] = n;
       lengths[l + 2] += n;
       lengths[l + 3]++;
+      // The length byte goes into the hash too, so "ab.c" and "a.bc" differ.
+      hash = Math.imul(hash ^ n, FNV_PRIME);
+      for (let j = start[i], stop = j + n; j < stop; j++) {
+        hash = Math.imul(hash ^ lowerByte(buf[j]), FNV_PRIME);
+      }
     }
     if (wire > lengths[l]) lengths[l] = wire;
-    const domain = registeredDomain(name);
-    const sub = name.length > domain.length ? name.slice(0, name.length - domain.length - 1) : '';
-    const subLabels = labels.length - (domain === '' ? 0 : domain.split('.').length);
+    const domainLabels = this.registeredLabels(buf, end, labels);
+    const domain = this.domainText(buf, end, labels, domainLabels);
+    const subLabels = labels - domainLabels;
     let subBytes = 0;
-    for (let i = 0; i < subLabels; i++) subBytes += labels[i].length + (i > 0 ? 1 : 0);
+    for (let i = 0; i < subLabels; i++) subBytes += length[i] + (i > 0 ? 1 : 0);
     if (subBytes > lengths[l + 4]) lengths[l + 4] = subBytes;
     lengths[l + 5] += subBytes;
-    const entropy = subBytes >= DNS_ENTROPY_MIN_BYTES ? labelEntropy(sub) : -1;
+    const entropy = subBytes >= DNS_ENTROPY_MIN_BYTES ? this.subEntropy(buf, subLabels) : -1;
     if (entropy >= 0) {
       this.entropy[e * 2] += entropy;
       this.entropy[e * 2 + 1]++;
     }
-    const bit = fnv1a(name) % DNS_SKETCH_BITS;
+    const bit = (hash >>> 0) % DNS_SKETCH_BITS;
     this.sketch[e * SKETCH_WORDS + (bit >>> 5)] |= 1 << (bit & 31);
     const names = this.domainNames[e] as string[];
     let d = names.indexOf(domain);
@@ -255,6 +271,55 @@ export class DnsFeatures {
     }
     const base = (e * DNS_MAX_DOMAINS + d) * SKETCH_WORDS;
     this.domainSketch[base + (bit >>> 5)] |= 1 << (bit & 31);
+  }
+
+  /**
+   * Labels of the registered domain at the right of the name (registeredDomain's rule: two,
+   * or three under a two-letter country code whose second level is a registry's).
+   */
+  private registeredLabels(buf: Uint8Array, end: number, labels: number): number {
+    if (labels < 3) return labels;
+    const top = labels - 1;
+    if (this.labelLength[top] !== 2 || labelText(buf, this.labelStart[top],
+      this.labelStart[top] + 2, end, true).length !== 2) return 2;
+    const s = this.labelStart[top - 1];
+    return COUNTRY_SECOND_LEVEL.has(labelText(buf, s, s + this.labelLength[top - 1], end, true))
+      ? 3 : 2;
+  }
+
+  /** The last `count` labels in presentation form, lower case, joined by dots. */
+  private domainText(buf: Uint8Array, end: number, labels: number, count: number): string {
+    let text = '';
+    for (let i = labels - count; i < labels; i++) {
+      if (i > labels - count) text += '.';
+      text += labelText(buf, this.labelStart[i], this.labelStart[i] + this.labelLength[i], end,
+        true);
+    }
+    return text;
+  }
+
+  /** Shannon entropy (bits/byte) of the first `count` labels' bytes, letters folded. */
+  private subEntropy(buf: Uint8Array, count: number): number {
+    const counts = this.byteCounts;
+    let total = 0;
+    for (let i = 0; i < count; i++) {
+      for (let j = this.labelStart[i], stop = j + this.labelLength[i]; j < stop; j++) {
+        counts[lowerByte(buf[j])]++;
+      }
+      total += this.labelLength[i];
+    }
+    let bits = 0;
+    for (let i = 0; i < count; i++) {
+      for (let j = this.labelStart[i], stop = j + this.labelLength[i]; j < stop; j++) {
+        const c = lowerByte(buf[j]);
+        const n = counts[c];
+        if (n === 0) continue; // counted already
+        const p = n / total;
+        bits -= p * Math.log2(p);
+        counts[c] = 0;
+      }
+    }
+    return bits;
   }
 
   /**

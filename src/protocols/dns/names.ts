@@ -20,70 +20,102 @@ export interface NameCursor {
 }
 
 /**
- * Reads the name at `at` in the message that starts at `base`; bytes are read below `end`.
- * Returns it in presentation form and sets `cur.next` to the byte after it in place (after
- * the first pointer, if any), or returns undefined and sets `cur.failure`.
+ * Walks the name at `at` in the message that starts at `base` (bytes are read below `end`)
+ * without building it: the offset of each label's first byte goes to `starts` and its length
+ * to `lengths` (both hold MAX_DNS_LABELS), in order from the leftmost label. Returns the
+ * number of labels (0 for the root) and sets `cur.next` to the byte after the name (after
+ * the first pointer, if any), or returns -1 and sets `cur.failure`.
  *
  * Pointer rule (decided here; RFC 1035 section 4.1.4 says a pointer replaces "a prior
  * occurrence"): every pointer must land before the start of the piece of name being read.
  * Real compressors only ever point back to a name already written, so nothing legitimate
  * is refused, and since each hop then moves strictly backwards no chain can loop.
  */
-export function readDnsName(
+export function walkDnsName(
   b: Uint8Array, base: number, at: number, end: number, cur: NameCursor,
-): string | undefined {
+  starts: Int32Array, lengths: Uint8Array,
+): number {
   let p = at;
   let pieceStart = at;
   let next = -1;
   let hops = 0;
   let labels = 0;
   let wireBytes = 1; // the root label
-  let name = '';
   for (;;) {
     const length = u8(b, p, end);
-    if (length < 0) return fail(cur, 'truncated');
+    if (length < 0) return failWalk(cur, 'truncated');
     if (length === 0) {
       cur.next = next < 0 ? p + 1 : next;
       cur.failure = undefined;
-      return labels === 0 ? '.' : name;
+      return labels;
     }
 
     const kind = length & DNS_LABEL_KIND_MASK;
     if (kind === DNS_LABEL_POINTER) {
       const low = u8(b, p + 1, end);
-      if (low < 0) return fail(cur, 'truncated');
+      if (low < 0) return failWalk(cur, 'truncated');
       const target = base + (((length << 8) | low) & DNS_POINTER_OFFSET_MASK);
-      if (target >= p) return fail(cur, 'pointer_forward');
-      if (target >= pieceStart) return fail(cur, 'name_loop');
-      if (++hops > MAX_DNS_POINTER_HOPS) return fail(cur, 'pointer_chain_too_long');
+      if (target >= p) return failWalk(cur, 'pointer_forward');
+      if (target >= pieceStart) return failWalk(cur, 'name_loop');
+      if (++hops > MAX_DNS_POINTER_HOPS) return failWalk(cur, 'pointer_chain_too_long');
       if (next < 0) next = p + 2;
       p = target;
       pieceStart = target;
       continue;
     }
     // 0x40 and 0x80 were extended label types, now deprecated (RFC 6891 section 5).
-    if (kind !== 0 || length > DNS_MAX_LABEL_BYTES) return fail(cur, 'label_too_long');
+    if (kind !== 0 || length > DNS_MAX_LABEL_BYTES) return failWalk(cur, 'label_too_long');
     wireBytes += 1 + length;
-    if (wireBytes > DNS_MAX_NAME_BYTES || ++labels >= MAX_DNS_LABELS) {
-      return fail(cur, 'name_too_long');
+    if (wireBytes > DNS_MAX_NAME_BYTES || labels + 1 >= MAX_DNS_LABELS) {
+      return failWalk(cur, 'name_too_long');
     }
-    if (p + 1 + length > end) return fail(cur, 'truncated');
-    if (labels > 1) name += '.';
-    name += labelText(b, p + 1, p + 1 + length, end);
+    if (p + 1 + length > end) return failWalk(cur, 'truncated');
+    starts[labels] = p + 1;
+    lengths[labels] = length;
+    labels++;
     p += 1 + length;
   }
 }
 
-function fail(cur: NameCursor, why: DnsAnomaly | 'truncated'): undefined {
+function failWalk(cur: NameCursor, why: DnsAnomaly | 'truncated'): number {
   cur.failure = why;
-  return undefined;
+  return -1;
 }
 
-/** One label's bytes in presentation form: '.' and '\' escaped, others outside VCHAR as \DDD. */
-function labelText(b: Uint8Array, from: number, to: number, end: number): string {
+const nameStarts = new Int32Array(MAX_DNS_LABELS);
+const nameLengths = new Uint8Array(MAX_DNS_LABELS);
+
+/**
+ * Reads the name at `at` in the message that starts at `base`; bytes are read below `end`.
+ * Returns it in presentation form and sets `cur.next` to the byte after it in place (after
+ * the first pointer, if any), or returns undefined and sets `cur.failure`. The rules are
+ * walkDnsName's.
+ */
+export function readDnsName(
+  b: Uint8Array, base: number, at: number, end: number, cur: NameCursor,
+): string | undefined {
+  const labels = walkDnsName(b, base, at, end, cur, nameStarts, nameLengths);
+  if (labels < 0) return undefined;
+  if (labels === 0) return '.';
+  let name = '';
+  for (let i = 0; i < labels; i++) {
+    if (i > 0) name += '.';
+    name += labelText(b, nameStarts[i], nameStarts[i] + nameLengths[i], end);
+  }
+  return name;
+}
+
+/**
+ * One label's bytes in presentation form: '.' and '\' escaped, others outside VCHAR as \DDD;
+ * with `lower`, ASCII capitals as small letters (what toLowerCase does to the whole form).
+ */
+export function labelText(
+  b: Uint8Array, from: number, to: number, end: number, lower = false,
+): string {
   let text = '';
   for (let i = from; i < to; i++) {
-    const c = u8(b, i, end);
+    let c = u8(b, i, end);
+    if (lower && c >= 0x41 && c <= 0x5a) c |= 0x20;
     if (c === DOT || c === BACKSLASH) text += `\\${String.fromCharCode(c)}`;
     else if (c > 0x20 && c < 0x7f) text += String.fromCharCode(c);
     else text += `\\${String(c).padStart(3, '0')}`;
@@ -161,7 +193,7 @@ export function longestLabel(name: string): number {
  * one level too high (all of github.io together), which makes a tunnel look busier, not
  * quieter.
  */
-const COUNTRY_SECOND_LEVEL: ReadonlySet<string> = new Set([
+export const COUNTRY_SECOND_LEVEL: ReadonlySet<string> = new Set([
   'ac', 'co', 'com', 'edu', 'gob', 'go', 'gov', 'mil', 'ne', 'net', 'or', 'org',
 ]);
 
