@@ -9,7 +9,9 @@
 // questions of a flow only, after which messages are just counted.
 
 import { u16be } from '../../protocols/reader';
-import { COUNTRY_SECOND_LEVEL, labelText, walkDnsName } from '../../protocols/dns/names';
+import {
+  COUNTRY_SECOND_LEVEL, labelsEntropy, labelText, lowerByte, walkDnsName,
+} from '../../protocols/dns/names';
 import type { NameCursor } from '../../protocols/dns/names';
 import { MAX_DNS_LABELS } from '../../protocols/dns/record-types';
 import { DNS_HEADER_BYTES, DNS_TCP_LENGTH_BYTES } from '../../protocols/dns/constants';
@@ -87,11 +89,6 @@ export function sketchEstimate(zero: number, m: number): number {
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 
-/** ASCII capitals as small letters: DNS names compare without case (RFC 4343). */
-function lowerByte(c: number): number {
-  return c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
-}
-
 function popcount32(x: number): number {
   x -= (x >>> 1) & 0x55555555;
   x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
@@ -118,8 +115,6 @@ export class DnsFeatures {
   /** The labels of the name being measured: first byte and length of each, leftmost first. */
   private readonly labelStart = new Int32Array(MAX_DNS_LABELS);
   private readonly labelLength = new Uint8Array(MAX_DNS_LABELS);
-  /** Byte counts for the entropy of one subdomain part, cleared after each use. */
-  private readonly byteCounts = new Uint32Array(256);
   /** DNS flows that found the pool empty and go without a summary. */
   poolExhausted = 0;
 
@@ -247,7 +242,8 @@ export class DnsFeatures {
     for (let i = 0; i < subLabels; i++) subBytes += length[i] + (i > 0 ? 1 : 0);
     if (subBytes > lengths[l + 4]) lengths[l + 4] = subBytes;
     lengths[l + 5] += subBytes;
-    const entropy = subBytes >= DNS_ENTROPY_MIN_BYTES ? this.subEntropy(buf, subLabels) : -1;
+    const entropy = subBytes >= DNS_ENTROPY_MIN_BYTES
+      ? labelsEntropy(buf, this.labelStart, this.labelLength, subLabels, true) : -1;
     if (entropy >= 0) {
       this.entropy[e * 2] += entropy;
       this.entropy[e * 2 + 1]++;
@@ -296,30 +292,6 @@ export class DnsFeatures {
         true);
     }
     return text;
-  }
-
-  /** Shannon entropy (bits/byte) of the first `count` labels' bytes, letters folded. */
-  private subEntropy(buf: Uint8Array, count: number): number {
-    const counts = this.byteCounts;
-    let total = 0;
-    for (let i = 0; i < count; i++) {
-      for (let j = this.labelStart[i], stop = j + this.labelLength[i]; j < stop; j++) {
-        counts[lowerByte(buf[j])]++;
-      }
-      total += this.labelLength[i];
-    }
-    let bits = 0;
-    for (let i = 0; i < count; i++) {
-      for (let j = this.labelStart[i], stop = j + this.labelLength[i]; j < stop; j++) {
-        const c = lowerByte(buf[j]);
-        const n = counts[c];
-        if (n === 0) continue; // counted already
-        const p = n / total;
-        bits -= p * Math.log2(p);
-        counts[c] = 0;
-      }
-    }
-    return bits;
   }
 
   /**

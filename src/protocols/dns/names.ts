@@ -115,7 +115,7 @@ export function labelText(
   let text = '';
   for (let i = from; i < to; i++) {
     let c = u8(b, i, end);
-    if (lower && c >= 0x41 && c <= 0x5a) c |= 0x20;
+    if (lower) c = lowerByte(c);
     if (c === DOT || c === BACKSLASH) text += `\\${String.fromCharCode(c)}`;
     else if (c > 0x20 && c < 0x7f) text += String.fromCharCode(c);
     else text += `\\${String(c).padStart(3, '0')}`;
@@ -151,22 +151,30 @@ export function dnsNameLabels(name: string): number[][] {
 
 const byteCounts = new Uint32Array(256);
 
+/** ASCII capitals as small letters: DNS names compare without case (RFC 4343). */
+export function lowerByte(c: number): number {
+  return c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+}
+
 /**
- * Shannon entropy, in bits per byte, of all the label bytes of a name (dots not counted);
- * 0 for the root. Encoded tunnel payloads (base32, base64, hex, raw) sit near the top of
- * their alphabet's range, words and host names well below it. Callers who want only the
- * part under the registered domain pass that part.
+ * Shannon entropy, in bits per byte, of the bytes of labels 0 to count-1, label i being
+ * `lengths[i]` bytes of `b` from `starts[i]` (as walkDnsName leaves them); with `fold`, ASCII
+ * capitals count as small letters. 0 when there are no bytes.
  */
-export function labelEntropy(name: string): number {
+export function labelsEntropy(
+  b: Uint8Array, starts: Int32Array, lengths: Uint8Array, count: number, fold: boolean,
+): number {
   let total = 0;
-  const labels = dnsNameLabels(name);
-  for (const label of labels) {
-    for (const c of label) byteCounts[c]++;
-    total += label.length;
+  for (let i = 0; i < count; i++) {
+    for (let j = starts[i], stop = j + lengths[i]; j < stop; j++) {
+      byteCounts[fold ? lowerByte(b[j]) : b[j]]++;
+    }
+    total += lengths[i];
   }
   let bits = 0;
-  for (const label of labels) {
-    for (const c of label) {
+  for (let i = 0; i < count; i++) {
+    for (let j = starts[i], stop = j + lengths[i]; j < stop; j++) {
+      const c = fold ? lowerByte(b[j]) : b[j];
       const n = byteCounts[c];
       if (n === 0) continue; // counted already
       const p = n / total;
@@ -175,6 +183,26 @@ export function labelEntropy(name: string): number {
     }
   }
   return bits;
+}
+
+/**
+ * Shannon entropy, in bits per byte, of all the label bytes of a name (dots not counted);
+ * 0 for the root. Encoded tunnel payloads (base32, base64, hex, raw) sit near the top of
+ * their alphabet's range, words and host names well below it. Callers who want only the
+ * part under the registered domain pass that part.
+ */
+export function labelEntropy(name: string): number {
+  const bytes = Uint8Array.from(dnsNameLabels(name).flat());
+  // Label boundaries do not matter to the entropy (dots are not counted), so the bytes go in
+  // as pieces of at most 255, which Uint8Array lengths hold whatever the caller passed.
+  const pieces = Math.ceil(bytes.length / 255);
+  const starts = new Int32Array(pieces);
+  const lengths = new Uint8Array(pieces);
+  for (let i = 0; i < pieces; i++) {
+    starts[i] = i * 255;
+    lengths[i] = Math.min(255, bytes.length - i * 255);
+  }
+  return labelsEntropy(bytes, starts, lengths, pieces, false);
 }
 
 /** Length in bytes of the longest label (63 at most on the wire); 0 for the root. */
