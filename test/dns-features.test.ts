@@ -182,3 +182,31 @@ t.test('DoH shape pairs', async (t) => {
   times: [[], []] as [number[], number[]], desync: [false, false] as [boolean, boolean] };
   t.equal(dohShapePairs(page, 600), 4);
 });
+
+t.test('names are measured without case: 0x20 mixing changes no measure or domain', async (t) => {
+  // Resolvers randomise letter case (draft-vixie-dnsext-dns0x20); a flow must not count
+  // "WwW.Example.COM" as a new name or a new domain, nor its capitals as extra entropy.
+  const sub = 'AbCdEfGhIjKlMnOpQrStUv';
+  const mixed = new DnsFeatures(1);
+  const lower = new DnsFeatures(1);
+  for (let i = 0; i < 5; i++) {
+    const a = query(`${sub}.Tunnel.Example.CO.UK`, 16, i);
+    mixed.update(0, false, a, 0, a.length);
+    const b = query(`${sub.toLowerCase()}.tunnel.example.co.uk`, 16, i);
+    lower.update(0, false, b, 0, b.length);
+  }
+  const m = mixed.toRecord(0)!;
+  const l = lower.toRecord(0)!;
+  t.same(m, l, 'every field equal, sketches included');
+  t.same(m.domains.map((d) => d.domain), ['example.co.uk'], 'three labels under co.uk');
+  t.equal(m.distinctNames, 1);
+  t.equal(m.maxSubdomainBytes, sub.length + '.tunnel'.length);
+  // The part under the domain is the 22 letters and "tunnel" (dot not counted), folded.
+  const bytes = [...`${sub.toLowerCase()}tunnel`];
+  const freq = new Map<string, number>();
+  for (const c of bytes) freq.set(c, (freq.get(c) ?? 0) + 1);
+  let h = 0;
+  for (const n of freq.values()) h -= (n / bytes.length) * Math.log2(n / bytes.length);
+  t.equal(m.subdomainEntropy, Math.round(h * 1000) / 1000, 'entropy over folded letters');
+  t.ok(m.subdomainEntropy > 4.3, `capitals and small letters are one symbol (${h})`);
+});
