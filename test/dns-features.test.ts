@@ -208,5 +208,4 @@ t.test('names are measured without case: 0x20 mixing changes no measure or domai
   let h = 0;
   for (const n of freq.values()) h -= (n / bytes.length) * Math.log2(n / bytes.length);
   t.equal(m.subdomainEntropy, Math.round(h * 1000) / 1000, 'entropy over folded letters');
-  t.ok(m.subdomainEntropy > 4.3, `capitals and small letters are one symbol (${h})`);
 });
