@@ -123,6 +123,9 @@ t.test('tunnel captures replayed onto a veth: alerts, metrics, health, --user',
     t.teardown(() => lab.destroy());
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'th-live-'));
     t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
+    // The alerts file is opened as --user nobody (README: its directory must be writable by
+    // the user), so the directory is made like /var/log/tunnelhound in the install steps.
+    fs.chownSync(tmp, 65534, 65534);
     const alerts = path.join(tmp, 'alerts.ndjson');
     const sensor = spawn(process.execPath, [BIN, 'live', '--interface', lab.hostIf,
       '--alerts', alerts, '--log-level', 'info', '--workers', '2', '--metrics', '127.0.0.1:0',

@@ -8,10 +8,12 @@ import { ListenAddress } from '../output/metrics-server';
 import { LiveMonitor } from './live-monitor';
 import { Logger } from './log';
 import { reloadConfig } from './reload';
-import { Credentials, dropPrivileges, resolveCredentials } from './privileges';
+import { asUser, Credentials, dropPrivileges, resolveCredentials } from './privileges';
 import { abandonSinks, Sensor, SensorSummary, SinkRoute, summaryLine } from './sensor';
 import { READ_BUFFER_BYTES } from './replay';
 import { EndpointFeed } from '../endpoint/feed';
+import { UsageError } from './errors';
+import { checkSpool } from './sink-options';
 
 /** How often flow timeouts advance on a quiet link and capture statistics are refreshed. */
 const TICK_MS = 1000;
@@ -39,6 +41,8 @@ export interface LiveOptions {
   statsIntervalMs?: number;
   /** `NAME[:GROUP]` to become once the capture, the outputs and the metrics port are open. */
   user?: string;
+  /** The sinks' --spool directory: it must be writable by `user` too. */
+  spool?: string;
 }
 
 export interface LiveSummary extends SensorSummary {
@@ -64,7 +68,7 @@ export async function live(opts: LiveOptions): Promise<LiveSummary> {
   const link = h.datalink();
   const started = process.hrtime.bigint();
   const log = opts.log;
-  const sensor = new Sensor({
+  const makeSensor = () => new Sensor({
     config: opts.config, workers: opts.workers, alerts: opts.alerts, flows: opts.flows,
     sinks: opts.sinks, deliveryTimeoutMs: opts.deliveryTimeoutMs, rotate: opts.rotate,
     endpoint: opts.endpoint,
@@ -74,6 +78,31 @@ export async function live(opts: LiveOptions): Promise<LiveSummary> {
       lostFlows: l.flows, restarts: l.restarts,
     }, 'shard worker died; replaced'),
   });
+  let sensor: Sensor;
+  try {
+    // After --user, SIGHUP and rotation open these files again as that user: they are
+    // created (or found unusable) as that user now, not as root, or the first reload fails.
+    if (creds === null) {
+      sensor = makeSensor();
+    } else {
+      sensor = asUser(creds, () => {
+        // Probed as root when the sinks were built; spooling happens as this user.
+        if (opts.spool !== undefined) checkSpool(opts.spool);
+        return makeSensor();
+      });
+    }
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    if (creds !== null && (e instanceof UsageError || e.code === 'ERR_OUTPUT')) {
+      e.message += ` (as --user ${creds.user}, who writes it from then on)`;
+    }
+    // An output that cannot be opened: an endpoint listener or a sink's timers would
+    // otherwise keep the process alive after the error is printed.
+    h.close();
+    await abandonSinks(opts.sinks);
+    await opts.endpoint?.close();
+    throw err;
+  }
   // Workers would keep the process alive after a failure; sinks would keep their timers.
   const abandon = async (err: unknown, monitor?: LiveMonitor): Promise<never> => {
     await monitor?.close();

@@ -161,6 +161,7 @@ export async function main(argv: string[]): Promise<number> {
         promiscuous: o.promiscuous !== false, config, workers: o.workers, alerts: o.alerts,
         flows: o.flows, bpf: o.bpf, log, endpoint, metrics: o.metrics,
         statsIntervalMs: o.statsInterval * 1000, user: o.user,
+        spool: sinks.length > 0 ? o.spool : undefined,
         // Standard input cannot be read twice: such a config is not reloaded.
         configFile: o.config === '-' ? undefined : o.config,
       }));

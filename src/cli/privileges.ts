@@ -90,3 +90,29 @@ export function dropPrivileges(c: Credentials): void {
     if (regained) throw new Error(`--user ${c.user}: root could be taken back; stopping`);
   }
 }
+
+/**
+ * Run `fn` with the effective user, group and groups of `c`, then take root back: files it
+ * creates belong to `c`, and a file `c` could not open fails now rather than at the first
+ * reopen after the switch. Not root (nothing to switch, dropPrivileges decides): plain `fn`.
+ */
+export function asUser<T>(c: Credentials, fn: () => T): T {
+  const proc = process as NodeJS.Process & { initgroups?: (user: string, gid: number) => void };
+  if (!proc.geteuid || proc.geteuid() !== 0 || !proc.seteuid || !proc.setegid ||
+    !proc.getgroups || !proc.setgroups || !proc.initgroups) return fn();
+  const groups = proc.getgroups();
+  const egid = proc.getegid!();
+  // Groups and group first: once the effective user is not root they cannot be changed.
+  if (c.explicitGroup) proc.setgroups([c.gid]);
+  else proc.initgroups(c.user, c.gid);
+  proc.setegid(c.gid);
+  proc.seteuid(c.uid);
+  try {
+    return fn();
+  } finally {
+    // The saved user id is still root, so this is allowed; the groups need root again.
+    proc.seteuid(0);
+    proc.setegid(egid);
+    proc.setgroups(groups);
+  }
+}

@@ -89,7 +89,7 @@ function route(send: Send) {
  * The spool must take a file now, not when the receiver first fails: a spool that cannot be
  * written turns "spooled" into "dropped" exactly when it matters.
  */
-function checkSpool(dir: string): void {
+export function checkSpool(dir: string): void {
   const probe = path.join(dir, `.tunnelhound-probe-${process.pid}`);
   try {
     fs.mkdirSync(dir, { recursive: true });
