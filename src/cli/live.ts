@@ -8,6 +8,7 @@ import { ListenAddress } from '../output/metrics-server';
 import { LiveMonitor } from './live-monitor';
 import { Logger } from './log';
 import { reloadConfig } from './reload';
+import { releaseSignals } from './early-signals';
 import { asUser, Credentials, dropPrivileges, resolveCredentials } from './privileges';
 import { abandonSinks, Sensor, SensorSummary, SinkRoute, summaryLine } from './sensor';
 import { READ_BUFFER_BYTES } from './replay';
@@ -61,6 +62,8 @@ export async function live(opts: LiveOptions): Promise<LiveSummary> {
     });
     if (opts.bpf !== undefined) h.setFilter(opts.bpf);
   } catch (err) {
+    // Failing to start: a stop asked for from now on ends the clean-up, as by default.
+    releaseSignals();
     await abandonSinks(opts.sinks);
     await opts.endpoint?.close();
     throw err;
@@ -98,6 +101,7 @@ export async function live(opts: LiveOptions): Promise<LiveSummary> {
     }
     // An output that cannot be opened: an endpoint listener or a sink's timers would
     // otherwise keep the process alive after the error is printed.
+    releaseSignals();
     h.close();
     await abandonSinks(opts.sinks);
     await opts.endpoint?.close();
@@ -105,6 +109,7 @@ export async function live(opts: LiveOptions): Promise<LiveSummary> {
   }
   // Workers would keep the process alive after a failure; sinks would keep their timers.
   const abandon = async (err: unknown, monitor?: LiveMonitor): Promise<never> => {
+    releaseSignals();
     await monitor?.close();
     h.close();
     await sensor.pipeline.destroy();
@@ -144,6 +149,12 @@ export async function live(opts: LiveOptions): Promise<LiveSummary> {
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
   process.on('SIGHUP', onHup);
+  // What arrived while starting is acted on now: a reload, or a stop before the first read.
+  const early = releaseSignals();
+  if (early.size > 0) log.info({ signals: [...early] }, 'signals received while starting');
+  if (early.has('SIGHUP')) onHup();
+  if (early.has('SIGTERM')) onTerm();
+  else if (early.has('SIGINT')) onInt();
   opts.log.info({ device: opts.device, linktype: link.name }, 'capture started');
   // A pipeline that failed while the link was quiet (workers dying past their restart
   // budget) is noticed here: the loop stops and the failure ends the run.
