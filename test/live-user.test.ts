@@ -166,6 +166,9 @@ t.test('signals while live is starting: a reload is done once started, a stop st
     process.kill(readerOf(fifo), 'SIGHUP');
     await first.write();
     // Once started, the held SIGHUP reloads the config: the sensor reads the FIFO again.
+    // It logs the reopen just before that read, and long after closing its first read of
+    // the FIFO, so the next open for writing meets the reload's reader, not the old one.
+    await hup.until(/reopening output files/, 30_000);
     await (await feed()).write();
     await hup.until(/capture started/, 30_000);
     await hup.until(/config unchanged/, 30_000);
