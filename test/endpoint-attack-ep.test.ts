@@ -2,6 +2,7 @@
 // each test is one bug, with the input that showed it.
 
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
@@ -9,6 +10,8 @@ import { DEFAULT_CONFIG } from '../src/config/defaults';
 import { EndpointEvent } from '../src/endpoint/event';
 import { EndpointJoin } from '../src/endpoint/join';
 import { LineFeed } from '../src/endpoint/line-feed';
+import { EndpointListenSource, MAX_CONNECTIONS } from '../src/endpoint/source-listen';
+import { makeLogger } from '../src/cli/log';
 import { FlowRecord } from '../src/flow/flow-record';
 import { runCli } from './helpers/cli';
 import { PROTO } from '../src/protocols/identify';
@@ -135,4 +138,33 @@ t.test('endpoint parse reads on past more garbage lines than detection looks at'
   const none = await runCli(['endpoint', 'parse', only]);
   t.equal(none.code, 2);
   t.match(none.stderr, /cannot tell the format/);
+});
+
+t.test('listener: silent connections time out instead of locking agents out', async (t) => {
+  const join = new EndpointJoin(DEFAULT_CONFIG);
+  const log = makeLogger('silent');
+  const src = await EndpointListenSource.start(join, log, { host: '127.0.0.1', port: 0,
+    idleTimeoutSec: 1 });
+  t.teardown(() => src.close());
+  const port = src.address().port;
+  // Fill every slot with clients that connect and never write (or peers that vanished).
+  const idle: net.Socket[] = [];
+  await Promise.all(Array.from({ length: MAX_CONNECTIONS }, () => new Promise<void>((res) => {
+    const s = net.connect(port, '127.0.0.1', () => res());
+    s.on('error', () => {});
+    idle.push(s);
+  })));
+  t.teardown(() => idle.forEach((s) => s.destroy()));
+  await new Promise((r) => setTimeout(r, 1500)); // past the idle timeout
+  await new Promise<void>((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => s.end(`${ecsLine(9)}\n`));
+    s.on('error', () => resolve());
+    s.on('close', () => resolve());
+    s.resume();
+  });
+  for (let i = 0; i < 100 && src.counts.events === 0; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  t.equal(src.counts.events, 1, 'the agent after them is heard');
+  t.equal(src.refused, 0);
 });
