@@ -15,7 +15,7 @@ import {
   type EndpointReader,
 } from '../endpoint/readers/index';
 import type { EndpointEvent } from '../endpoint/event';
-import { MAX_LINE_BYTES } from '../endpoint/line-feed';
+import { documentStart, MAX_LINE_BYTES } from '../endpoint/line-feed';
 import { OutputError } from '../output/ndjson-writer';
 import { UsageError } from './errors';
 import type { Logger } from './log';
@@ -118,17 +118,32 @@ export async function endpointParse(o: EndpointParseOptions): Promise<EndpointPa
   // Lines before the first one a reader claims on its own are skipped (counted malformed)
   // and kept out of detection, as the sensor's feed does (endpoint/line-feed.ts).
   let skipped = 0;
-  const decide = async (): Promise<void> => {
+  let heldFrom = 1; // line number of held[0]
+  let firstLine: string | undefined;
+  const decide = async (final: boolean): Promise<void> => {
+    firstLine ??= held.find((l) => l.trim() !== '');
     const claimed = held.findIndex((l) => l.trim() !== '' && detectFormat([l]) !== null);
     const from = claimed >= 0 ? held.slice(claimed) : held;
     const format = detectFormat(from.filter((l) => l.trim() !== '')) ??
       (claimed >= 0 ? detectFormat([held[claimed]]) : null);
+    if (format === null && !final) {
+      // DETECT_LINES lines no reader knows: garbage, as the sensor's feed counts them; it
+      // goes on detecting in the lines after them, and so does this check of a feed (it gave
+      // up here, on a file the sensor would have read).
+      const n = held.filter((l) => l.trim() !== '').length;
+      skipped += n;
+      o.log.debug({ lines: n, from: heldFrom }, 'lines no endpoint format recognises');
+      heldFrom += held.length;
+      held.length = 0;
+      nonEmpty = 0;
+      return;
+    }
     if (format === null) {
-      if (nonEmpty > 0 && held[0].startsWith('ElfFile\u0000')) {
+      if (firstLine?.startsWith('ElfFile\u0000')) {
         throw new UsageError(`${o.file} is a Windows EVTX binary; render it as XML first ` +
           '(wevtutil qe /f:xml, evtx_dump) and parse that');
       }
-      if (nonEmpty > 0) {
+      if (firstLine !== undefined) {
         throw new UsageError(`cannot tell the format of ${o.file}; name it with --format ` +
           `(known: ${knownFormats().join(', ')})`);
       }
@@ -136,10 +151,11 @@ export async function endpointParse(o: EndpointParseOptions): Promise<EndpointPa
     }
     summary.format = format;
     reader = createReader(format);
-    const start = Math.max(0, claimed);
-    skipped = held.slice(0, start).filter((l) => l.trim() !== '').length;
-    if (skipped > 0) o.log.debug({ lines: skipped }, 'lines before the first event skipped');
-    for (let i = start; i < held.length; i++) await feed(held[i], i + 1);
+    const start = documentStart(held, Math.max(0, claimed));
+    const n = held.slice(0, start).filter((l) => l.trim() !== '').length;
+    skipped += n;
+    if (n > 0) o.log.debug({ lines: n }, 'lines before the first event skipped');
+    for (let i = start; i < held.length; i++) await feed(held[i], heldFrom + i);
     held.length = 0;
   };
 
@@ -157,9 +173,9 @@ export async function endpointParse(o: EndpointParseOptions): Promise<EndpointPa
     }
     held.push(line);
     if (line.trim() !== '') nonEmpty++;
-    if (nonEmpty >= DETECT_LINES) await decide();
+    if (nonEmpty >= DETECT_LINES) await decide(false);
   }
-  if (!reader) await decide();
+  if (!reader) await decide(true);
   if (reader) {
     const r = reader as EndpointReader;
     await write(r.end());

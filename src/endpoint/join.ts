@@ -296,6 +296,17 @@ export class EndpointJoin {
       if (e.event.action === 'accept') consider(e, 'remote_only', 'server');
     }
     if (cands.length === 0) return undefined;
+    // One process owns each end of the flow: on each side the exact event (its ports prove
+    // the socket), else the one nearest the flow's start. Another connect to the same
+    // server minutes earlier is another connection; ranking forwarders first across every
+    // candidate let such a one (ssh -L) displace the real owner and raise the alert.
+    const ends = new Map<'client' | 'server', Candidate>();
+    for (const c of cands) {
+      const cur = ends.get(c.side);
+      if (cur === undefined || ownsEndBetter(c, cur)) ends.set(c.side, c);
+    }
+    cands.length = 0;
+    cands.push(...ends.values());
     // The forwarder is the answer when one end runs it; then the stronger join; then the
     // initiator (whose program chose to open the flow); then the nearest in time.
     cands.sort((a, b) => Number(b.flags.length > 0) - Number(a.flags.length > 0) ||
@@ -328,6 +339,12 @@ export class EndpointJoin {
   lagSeconds(nowSec = Date.now() / 1000): number {
     return this.newestEventTs === 0 ? 0 : Math.max(0, nowSec - this.newestEventTs);
   }
+}
+
+/** Whether a is likelier than b to own their end of the flow: exact first, then nearer. */
+function ownsEndBetter(a: Candidate, b: Candidate): boolean {
+  if (a.strength !== b.strength) return a.strength === 'exact';
+  return a.dt < b.dt;
 }
 
 function isUnspecified(ip: string): boolean {

@@ -17,6 +17,22 @@ export interface FeedCounts {
   format: string | null;
 }
 
+/** A line that only opens a JSON export: '[', '{', '{"events": ['. */
+const JSON_OPENER = /^\s*(\[|\{(\s*"[^"]*"\s*:\s*\[)?)\s*$/;
+
+/**
+ * Where the input starts given the first line a reader claimed: the JSON openers right
+ * before it belong to the document. Skipped as garbage, they left the closing ']' to be
+ * counted malformed too, so a clean export reported two malformed lines.
+ */
+export function documentStart(lines: string[], claimed: number): number {
+  let start = claimed;
+  while (start > 0 && (lines[start - 1].trim() === '' || JSON_OPENER.test(lines[start - 1]))) {
+    start--;
+  }
+  return start;
+}
+
 export type MalformedHook = (lineNo: number, why: string) => void;
 
 export class LineFeed {
@@ -73,13 +89,17 @@ export class LineFeed {
     if (this.rest !== '' && !this.skipping) this.line(this.rest);
     this.rest = '';
     if (this.reader === null && this.early.length > 0) this.detect();
-    if (this.reader !== null) for (const e of this.reader.end()) this.out(e);
+    if (this.reader !== null) {
+      const before = this.reader.malformed;
+      for (const e of this.reader.end()) this.out(e);
+      if (this.reader.malformed > before) this.onMalformed(this.lineNo, 'truncated at the end');
+    }
   }
 
   private line(line: string): void {
     this.lineNo++;
     if (this.reader !== null) {
-      for (const e of this.reader.push(line, this.lineNo)) this.out(e);
+      this.push(this.reader, line, this.lineNo);
       return;
     }
     if (line.trim() === '') return;
@@ -100,15 +120,26 @@ export class LineFeed {
     let start = lines.length;
     if (fmt !== null) {
       this.reader = createReader(fmt);
-      start = Math.max(0, claimed);
+      start = documentStart(lines, Math.max(0, claimed));
     }
     for (let i = 0; i < start; i++) {
       this.rejected++;
       this.onMalformed(held[i].no, 'no endpoint format recognises this line');
     }
     if (this.reader === null) return;
-    for (let i = start; i < held.length; i++) {
-      for (const e of this.reader.push(held[i].text, held[i].no)) this.out(e);
+    for (let i = start; i < held.length; i++) this.push(this.reader, held[i].text, held[i].no);
+  }
+
+  /**
+   * One line into the reader. What the reader counts malformed is reported with the line
+   * number too: only the lines before detection were, so a bad line in the middle of a feed
+   * was counted in the summary but could not be found in the debug log.
+   */
+  private push(reader: EndpointReader, text: string, no: number): void {
+    const before = reader.malformed;
+    for (const e of reader.push(text, no)) this.out(e);
+    if (reader.malformed > before) {
+      this.onMalformed(no, `the ${reader.format} reader could not use this line`);
     }
   }
 

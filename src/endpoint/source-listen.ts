@@ -14,12 +14,23 @@ import { FeedCounts, LineFeed } from './line-feed';
 
 /** Agents connected at once; more are refused (each holds a line buffer of up to 64 KB). */
 export const MAX_CONNECTIONS = 256;
+/**
+ * A connection that sends nothing for this long is closed. Without it, peers that vanished
+ * (a crashed agent host, a NAT that forgot the flow) or clients that connect and never
+ * write held their slot for ever, and at MAX_CONNECTIONS every agent was refused. Shippers
+ * reconnect on their next event, so a quiet agent loses nothing.
+ */
+export const IDLE_TIMEOUT_SEC = 15 * 60;
+/** Refused connections are logged once per this many (the first one always). */
+const REFUSED_LOG_EVERY = 100;
 
 export interface ListenOptions {
   host: string;
   port: number;
   tls?: { cert: string; key: string; ca?: string };
   format?: string;
+  /** Seconds of silence before a connection is closed (default IDLE_TIMEOUT_SEC). */
+  idleTimeoutSec?: number;
 }
 
 export interface ConnectionCounts {
@@ -53,7 +64,13 @@ export class EndpointListenSource {
       this.server = net.createServer(onSocket);
     }
     this.server.maxConnections = MAX_CONNECTIONS;
-    this.server.on('drop', () => { this.refused++; });
+    this.server.on('drop', (d) => {
+      // At the limit node drops the connection unseen; say so, or agents vanish silently.
+      if (this.refused++ % REFUSED_LOG_EVERY === 0) {
+        log.warn({ remote: `${d?.remoteAddress}:${d?.remotePort}`, refused: this.refused,
+          limit: MAX_CONNECTIONS }, 'endpoint listener full: connection refused');
+      }
+    });
   }
 
   /** Listens before returning, so a port in use fails the start, not later. */
@@ -93,6 +110,11 @@ export class EndpointListenSource {
     const conn = { sock, feed, remote };
     this.live.add(conn);
     sock.setEncoding('utf8');
+    sock.setKeepAlive(true, 60_000);
+    sock.setTimeout((this.opts.idleTimeoutSec ?? IDLE_TIMEOUT_SEC) * 1000, () => {
+      this.log.info({ remote }, 'endpoint client idle: closed');
+      sock.destroy();
+    });
     sock.on('data', (chunk: string) => feed.write(chunk));
     sock.on('error', (err) => this.log.debug({ remote, err: err.message }, 'endpoint client'));
     sock.on('close', () => {

@@ -48,9 +48,32 @@ export class JsonFramer {
         return out;
       }
     }
+    if (this.depth > (this.inArray ? 1 : 0) && this.recover(line, lineNo, out)) return out;
     this.scan(line + '\n', lineNo, out);
     if (this.depth > 0) this.mode = 'document';
     return out;
+  }
+
+  /**
+   * A whole object at column 0 while a value is still open: the open one was truncated (an
+   * agent killed mid-write, a cut first line) and this line starts over. Without this, every
+   * NDJSON line after a truncated one nested into the open value and was lost with it. Pretty
+   * printers indent nested values, so a complete object at column 0 is never inside one.
+   */
+  private recover(line: string, lineNo: number, out: FramedValue[]): boolean {
+    if (!line.startsWith('{')) return false;
+    const t = line.trimEnd();
+    let value: unknown;
+    try {
+      value = JSON.parse(t.endsWith(',') ? t.slice(0, -1) : t);
+    } catch {
+      return false;
+    }
+    if (!this.discarding) this.malformed++; // (an overflowing value was counted already)
+    this.reset();
+    out.push({ value, line: lineNo });
+    if (!this.inArray) this.mode = 'ndjson';
+    return true;
   }
 
   /** At end of input whatever is still open is a truncated value. */
