@@ -63,9 +63,14 @@ t.test('an earlier forwarder to the same server does not take over the flow', as
 
   j = new EndpointJoin(DEFAULT_CONFIG);
   j.add(decoy);
-  m = j.match(rec({}));
-  t.equal(m?.owner.process.pid, 999, 'alone, the forwarder is still a remote_only candidate');
+  t.equal(j.match(rec({})), undefined,
+    'alone, a connect 200 s before the SYN is another connection, not this flow');
+  m = j.match(rec({ history: 'ADadFf', flowId: 'f2' }));
+  t.equal(m?.owner.process.pid, 999, 'picked up mid-stream (no SYN), it is still a candidate');
   t.equal(m?.strength, 'remote_only');
+  j = new EndpointJoin(DEFAULT_CONFIG);
+  j.add(connect(1000 + DEFAULT_CONFIG.endpoint.clockSkewSec, 999, 'ssh -L 8080:x:80 h'));
+  t.equal(j.match(rec({}))?.owner.process.pid, 999, 'a connect within the clock skew matches');
 });
 
 const ecsLine = (pid: number) => JSON.stringify({

@@ -289,8 +289,16 @@ export class EndpointJoin {
       const isClient = normIp(local.ip!) === normIp(r.clientIp) && local.port === r.clientPort;
       consider(e, 'exact', isClient ? 'client' : 'server');
     }
+    // A connect known only by its remote end could be any connection to that server: it
+    // must be the one at the flow's first SYN (connect() sends it at once), within the
+    // clock skew, not any of the same program's connects in TimeWindow. A flow picked up
+    // mid-stream (no SYN seen) has no such instant and keeps the wide window.
+    const synSeen = r.history.includes('S');
+    const skew = this.cfg.endpoint.clockSkewSec;
     for (const e of this.byRemote.get(endKey(r.serverIp, r.serverPort)) ?? []) {
-      if (e.event.action === 'connect') consider(e, 'remote_only', 'client');
+      if (e.event.action !== 'connect') continue;
+      if (synSeen && Math.abs(e.ts - r.firstTs) > skew) continue;
+      consider(e, 'remote_only', 'client');
     }
     for (const e of this.byRemote.get(endKey(r.clientIp, r.clientPort)) ?? []) {
       if (e.event.action === 'accept') consider(e, 'remote_only', 'server');
