@@ -264,6 +264,7 @@ t.test('disk trouble is counted, never thrown', async (t) => {
   for (const i of range(0, 3)) q.push(doc(i), 'alert');
   t.equal(q.stats().dropped, 5, 'lines that could not be spooled are counted');
   t.match(q.spoolError, { code: 'ENOENT' });
+  t.match(q.stats().spoolError, /ENOENT/, 'and said in the stats the summary line prints');
   await q.close(200); // the transport's close throws: shutdown still resolves
   t.pass('closed');
 });

@@ -103,8 +103,10 @@ export class LiveMonitor {
     const last = this.lastLogged;
     this.lastLogged = { ...c, packets: s.packets, lost: s.lostPackets };
     const alerts = Object.values(s.alertsByRule).reduce((a, n) => a + n, 0);
+    // A spool that cannot be written loses alerts as surely as a kernel drop loses packets.
     const lost = c.dropped > last.dropped || c.ifDropped > last.ifDropped ||
-      s.lostPackets > last.lost;
+      s.lostPackets > last.lost ||
+      Object.values(s.delivery).some((d) => d.spoolError !== undefined);
     this.opts.log[lost ? 'warn' : 'info']({
       capture: s.capture,
       interval: {

@@ -243,7 +243,8 @@ export function summaryLine(s: SensorSummary, elapsedSec: number): string {
   const lost = s.workerRestarts === 0 ? '' : `, ${s.workerRestarts} shard worker restarts ` +
     `(${s.lostPackets} packets and ${s.lostFlows} flows lost)`;
   const delivery = Object.entries(s.delivery).map(([name, d]) => `; ${name}: ${d.sent} sent, ` +
-    `${d.retried} retried, ${d.spooled} spooled, ${d.dropped} dropped`).join('');
+    `${d.retried} retried, ${d.spooled} spooled, ${d.dropped} dropped` +
+    (d.spoolError === undefined ? '' : ` (spool: ${d.spoolError})`)).join('');
   return `tunnelhound: ${s.packets} packets, ${s.bytes} bytes, ${s.flows} flows, ` +
     `${s.alerts} alerts (${s.alertsFolded} repeats folded), ${skippedText}, ` +
     `${evicted} evicted${dry}${lost}, ` +

@@ -73,7 +73,10 @@ export class DeliveryQueue implements Sink {
   private batchTimer: NodeJS.Timeout | null = null;
   private readonly loop: Promise<void>;
   private closed: Promise<void> | null = null;
-  /** The first spool write error, kept for the caller's summary; never thrown from push. */
+  /**
+   * The first spool error, shown in stats() (summary line, minute stats line); never thrown
+   * from push.
+   */
   spoolError: Error | null = null;
 
   constructor(private readonly transport: Transport,
@@ -126,6 +129,7 @@ export class DeliveryQueue implements Sink {
       ...this.counts,
       dropped: this.counts.dropped + spoolLost,
       queued: this.memory.length + memFlight,
+      ...(this.spoolError === null ? {} : { spoolError: this.spoolError.message }),
     };
   }
 

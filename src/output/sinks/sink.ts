@@ -15,6 +15,11 @@ export interface SinkStats {
   dropped: number;
   /** Documents waiting in memory right now. */
   queued: number;
+  /**
+   * The first error of the on-disk spool (disk full, a directory gone or not writable), when
+   * there was one: what it cost is in `dropped`, and this says why.
+   */
+  spoolError?: string;
 }
 
 /**
