@@ -10,7 +10,7 @@
 
 import { u16be } from '../../protocols/reader';
 import {
-  COUNTRY_SECOND_LEVEL, labelsEntropy, labelText, lowerByte, walkDnsName,
+  labelsEntropy, labelText, lowerByte, registeredLabelCount, walkDnsName,
 } from '../../protocols/dns/names';
 import type { NameCursor } from '../../protocols/dns/names';
 import { MAX_DNS_LABELS } from '../../protocols/dns/record-types';
@@ -211,9 +211,9 @@ export class DnsFeatures {
 
   /**
    * Measures the question name whose `labels` labels walkDnsName left in labelStart and
-   * labelLength, straight from the message bytes: the only string made is the registered
-   * domain's (this runs for every question of a DNS flow, up to DNS_MAX_MEASURED). Names
-   * compare without case, so letters are folded before anything is counted or hashed.
+   * labelLength, straight from the message bytes (this runs for every question of a DNS
+   * flow, up to DNS_MAX_MEASURED). Names compare without case, so letters are folded
+   * before anything is counted or hashed.
    */
   private measure(e: number, buf: Uint8Array, end: number, labels: number): void {
     const l = e * LEN_STRIDE;
@@ -235,8 +235,13 @@ export class DnsFeatures {
       }
     }
     if (wire > lengths[l]) lengths[l] = wire;
-    const domainLabels = this.registeredLabels(buf, end, labels);
-    const domain = this.domainText(buf, end, labels, domainLabels);
+    // The registered domain is the only string made per question (up to three labels).
+    const top = labels > 0 ? this.labelAt(buf, end, labels - 1) : '';
+    const second = labels > 1 ? this.labelAt(buf, end, labels - 2) : '';
+    const domainLabels = registeredLabelCount(labels, top, second);
+    let domain = top;
+    if (domainLabels >= 2) domain = `${second}.${top}`;
+    if (domainLabels === 3) domain = `${this.labelAt(buf, end, labels - 3)}.${domain}`;
     const subLabels = labels - domainLabels;
     let subBytes = 0;
     for (let i = 0; i < subLabels; i++) subBytes += length[i] + (i > 0 ? 1 : 0);
@@ -269,29 +274,10 @@ export class DnsFeatures {
     this.domainSketch[base + (bit >>> 5)] |= 1 << (bit & 31);
   }
 
-  /**
-   * Labels of the registered domain at the right of the name (registeredDomain's rule: two,
-   * or three under a two-letter country code whose second level is a registry's).
-   */
-  private registeredLabels(buf: Uint8Array, end: number, labels: number): number {
-    if (labels < 3) return labels;
-    const top = labels - 1;
-    if (this.labelLength[top] !== 2 || labelText(buf, this.labelStart[top],
-      this.labelStart[top] + 2, end, true).length !== 2) return 2;
-    const s = this.labelStart[top - 1];
-    return COUNTRY_SECOND_LEVEL.has(labelText(buf, s, s + this.labelLength[top - 1], end, true))
-      ? 3 : 2;
-  }
-
-  /** The last `count` labels in presentation form, lower case, joined by dots. */
-  private domainText(buf: Uint8Array, end: number, labels: number, count: number): string {
-    let text = '';
-    for (let i = labels - count; i < labels; i++) {
-      if (i > labels - count) text += '.';
-      text += labelText(buf, this.labelStart[i], this.labelStart[i] + this.labelLength[i], end,
-        true);
-    }
-    return text;
+  /** Label i of the name being measured, in presentation form, lower case. */
+  private labelAt(buf: Uint8Array, end: number, i: number): string {
+    const from = this.labelStart[i];
+    return labelText(buf, from, from + this.labelLength[i], end, true);
   }
 
   /**

@@ -221,7 +221,7 @@ export function longestLabel(name: string): number {
  * one level too high (all of github.io together), which makes a tunnel look busier, not
  * quieter.
  */
-export const COUNTRY_SECOND_LEVEL: ReadonlySet<string> = new Set([
+const COUNTRY_SECOND_LEVEL: ReadonlySet<string> = new Set([
   'ac', 'co', 'com', 'edu', 'gob', 'go', 'gov', 'mil', 'ne', 'net', 'or', 'org',
 ]);
 
@@ -236,6 +236,13 @@ export function registeredDomain(name: string): string {
   const text = labels.map((l) => labelText(Uint8Array.from(l), 0, l.length, l.length));
   const top = text[text.length - 1];
   const second = text.length >= 2 ? text[text.length - 2] : '';
-  const keep = top.length === 2 && COUNTRY_SECOND_LEVEL.has(second) ? 3 : 2;
-  return text.slice(-keep).join('.');
+  return text.slice(-registeredLabelCount(text.length, top, second)).join('.');
+}
+
+/**
+ * How many labels at the right of a name of `labels` labels are its registered domain
+ * (registeredDomain's rule), given its top two labels in presentation form, lower case.
+ */
+export function registeredLabelCount(labels: number, top: string, second: string): number {
+  return Math.min(labels, top.length === 2 && COUNTRY_SECOND_LEVEL.has(second) ? 3 : 2);
 }
