@@ -2,7 +2,7 @@
 # live-drops.sh - how fast can `tunnelhound live` take packets without dropping any, and does
 # it say so honestly when it cannot?
 #
-# Replays bench/out/bulk.pcap with tcpreplay onto one end of a veth pair (namespace
+# Replays bench/out/bulk-300.pcap with tcpreplay onto one end of a veth pair (namespace
 # $TH_LAB-dtx) while `tunnelhound live` captures on the other end (namespace $TH_LAB-drx),
 # once per buffer size and rate: stepped --pps rates, then --topspeed. For each run it prints
 # one Markdown row: what tcpreplay sent and at what rate, what the veth itself dropped, what
@@ -12,7 +12,8 @@
 #
 # Usage: sudo bash bench/live-drops.sh
 # Environment:
-#   BULK=file          the capture to replay (default bench/out/bulk.pcap, made if missing)
+#   BULK=file          the capture to replay (default bench/out/bulk-300.pcap, made if missing;
+#                      tcpreplay -K holds it in memory, per sender)
 #   RATES="..."        packets/s steps, "top" for --topspeed (default below)
 #   BUFFERS="..."      --buffer-size values in bytes (default 32 MiB, the default, and 256 MiB)
 #   DURATION=s         seconds of replay per run (default 10)
@@ -26,7 +27,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BULK=${BULK:-$ROOT/bench/out/bulk.pcap}
+BULK=${BULK:-$ROOT/bench/out/bulk-300.pcap}
 RATES=${RATES:-"20000 40000 60000 80000 100000 150000 200000 top"}
 BUFFERS=${BUFFERS:-"33554432 268435456"}
 DURATION=${DURATION:-10}
@@ -49,7 +50,7 @@ cleanup() {
 trap cleanup EXIT
 
 if [ ! -f "$BULK" ]; then
-  (cd "$ROOT" && node dist/bench/make-bench-captures.js bulk) >&2
+  (cd "$ROOT" && node dist/bench/make-bench-captures.js bulk-300) >&2
 fi
 
 cleanup_lab() {
