@@ -14,18 +14,11 @@ import { EndpointListenSource, MAX_CONNECTIONS } from '../src/endpoint/source-li
 import { makeLogger } from '../src/cli/log';
 import { FlowRecord } from '../src/flow/flow-record';
 import { runCli } from './helpers/cli';
-import { PROTO } from '../src/protocols/identify';
+import { flowRecord } from './helpers/flow-records';
 
+/** The flow of these tests: ssh from 10.77.0.1:59368 to 10.77.0.2:22. */
 function rec(over: Partial<FlowRecord>): FlowRecord {
-  return {
-    flowId: 'f1', reportSeq: 0, final: true, reason: 'closed',
-    clientIp: '10.77.0.1', clientPort: 59368, serverIp: '10.77.0.2', serverPort: 22,
-    ipProto: 6, vlan: -1, firstTs: 1000, lastTs: 1010,
-    packets: [10, 10], bytes: [20000, 30000], payloadBytes: [10000, 20000], history: 'ShADadFf',
-    protoByDir: [PROTO.SSH, PROTO.SSH], identifiedAt: [1, 1], entropy: [-1, -1],
-    entropySample: [0, 0], head: ['', ''],
-    ...over,
-  };
+  return flowRecord({ clientPort: 59368, serverPort: 22, ...over });
 }
 
 function connect(ts: number, pid: number, cmd: string, srcPort?: number): EndpointEvent {

@@ -18,23 +18,13 @@ import {
 import { FlowRecord } from '../src/flow/flow-record';
 import { alertDocument } from '../src/output/ecs';
 import { ECS_JSON_SCHEMA } from '../src/output/ecs-schema';
-import { PROTO } from '../src/protocols/identify';
 import { REPO } from './helpers/cli';
+import { flowRecord } from './helpers/flow-records';
 import { parseEndpointText } from '../src/endpoint/readers';
 
 const validate = new Ajv({ allErrors: true, strict: false }).compile(ECS_JSON_SCHEMA);
 
-function rec(over: Partial<FlowRecord>): FlowRecord {
-  return {
-    flowId: 'f1', reportSeq: 0, final: true, reason: 'closed',
-    clientIp: '10.77.0.1', clientPort: 40000, serverIp: '10.77.0.2', serverPort: 443,
-    ipProto: 6, vlan: -1, firstTs: 1000, lastTs: 1010,
-    packets: [10, 10], bytes: [20000, 30000], payloadBytes: [10000, 20000], history: 'ShADadFf',
-    protoByDir: [PROTO.SSH, PROTO.SSH], identifiedAt: [1, 1], entropy: [-1, -1],
-    entropySample: [0, 0], head: ['', ''],
-    ...over,
-  };
-}
+const rec = flowRecord;
 
 function ev(over: Partial<EndpointEvent> & { action?: EndpointEvent['event']['action'] }):
   EndpointEvent {

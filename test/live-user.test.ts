@@ -3,12 +3,12 @@
 // user at start; and an output that cannot be opened must end the run, not leave it hanging.
 
 import t, { Test } from 'tap';
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { asUser, resolveCredentials } from '../src/cli/privileges';
-import { BIN, runCli } from './helpers/cli';
+import { BIN, runCli, waitForStderr } from './helpers/cli';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -16,20 +16,6 @@ function tmpDir(t: Test): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'th-user-'));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   return dir;
-}
-
-function waitFor(child: ChildProcess, re: RegExp, ms: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const timer = setTimeout(() => reject(new Error(`timeout waiting for ${re}: ${text}`)), ms);
-    child.stderr!.on('data', (b: Buffer) => {
-      text += b.toString();
-      if (re.test(text)) {
-        clearTimeout(timer);
-        resolve(text);
-      }
-    });
-  });
 }
 
 t.test('asUser creates files as the user and takes root back', { skip: !isRoot && 'needs root' },
@@ -70,10 +56,10 @@ t.test('--user: outputs belong to the user, SIGHUP reopens them, SIGTERM exits 0
     { stdio: ['ignore', 'ignore', 'pipe'] });
     t.teardown(() => sensor.kill('SIGKILL'));
     const exited = new Promise<number | null>((resolve) => sensor.on('exit', resolve));
-    await waitFor(sensor, /capture started/, 30_000);
+    await waitForStderr(sensor, /capture started/, 30_000);
     t.equal(fs.statSync(alerts).uid, nobody.uid, 'the alerts file was created as nobody');
     const hup = async () => {
-      const reopened = waitFor(sensor, /reopening output files/, 10_000);
+      const reopened = waitForStderr(sensor, /reopening output files/, 10_000);
       sensor.kill('SIGHUP');
       await reopened;
       await new Promise((r) => setTimeout(r, 300));

@@ -3,7 +3,7 @@
 // SIGTERM, exit 0, the alerts written and the capture counters in the summary.
 
 import t from 'tap';
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -11,23 +11,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createVethLab } from './helpers/capture-netns';
-import { BIN, parseNdjson, PCAPS } from './helpers/cli';
+import { BIN, parseNdjson, PCAPS, waitForStderr } from './helpers/cli';
 
 const isRoot = process.getuid?.() === 0;
-
-function waitFor(child: ChildProcess, re: RegExp, ms: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const timer = setTimeout(() => reject(new Error(`timeout waiting for ${re}: ${text}`)), ms);
-    child.stderr!.on('data', (b: Buffer) => {
-      text += b.toString();
-      if (re.test(text)) {
-        clearTimeout(timer);
-        resolve(text);
-      }
-    });
-  });
-}
 
 t.test('live capture, SIGTERM flushes flows and alerts', { skip: !isRoot && 'needs root' },
   async (t) => {
@@ -46,7 +32,7 @@ t.test('live capture, SIGTERM flushes flows and alerts', { skip: !isRoot && 'nee
       '--alerts', alerts, '--log-level', 'info', '--workers', '2'],
     { stdio: ['ignore', 'ignore', 'pipe'] });
     t.teardown(() => sensor.kill('SIGKILL'));
-    await waitFor(sensor, /capture started/, 10_000);
+    await waitForStderr(sensor, /capture started/, 10_000);
 
     // 256 KiB of random bytes to port 80: ciphertext where cleartext belongs.
     await new Promise<void>((resolve, reject) => {
@@ -55,7 +41,7 @@ t.test('live capture, SIGTERM flushes flows and alerts', { skip: !isRoot && 'nee
       c.on('error', reject);
     });
     const exited = new Promise<number | null>((resolve) => sensor.on('exit', resolve));
-    const summary = waitFor(sensor, /dropped by interface/, 15_000);
+    const summary = waitForStderr(sensor, /dropped by interface/, 15_000);
     await new Promise((r) => setTimeout(r, 300));
     sensor.kill('SIGTERM');
     const text = await summary;
@@ -135,7 +121,7 @@ t.test('tunnel captures replayed onto a veth: alerts, metrics, health, --user',
     sensor.stderr!.on('data', (b: Buffer) => {
       log += b.toString();
     });
-    const started = await waitFor(sensor, /capture started/, 30_000);
+    const started = await waitForStderr(sensor, /capture started/, 30_000);
     const url = /"metrics":"(http:\/\/127\.0\.0\.1:\d+)\/metrics"/.exec(started)?.[1];
     t.ok(url, 'the metrics address is logged');
     t.match(started, /"msg":"privileges dropped"/);

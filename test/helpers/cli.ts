@@ -1,6 +1,6 @@
 // Runs the real CLI (bin/tunnelhound.js) as a child process, as a user would.
 
-import { execFile } from 'node:child_process';
+import { ChildProcess, execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -73,4 +73,19 @@ export async function corpusAlerts(file: string, config?: object):
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Resolves with the child's standard error so far once it matches `re`; rejects after `ms`. */
+export function waitForStderr(child: ChildProcess, re: RegExp, ms: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(() => reject(new Error(`timeout waiting for ${re}: ${text}`)), ms);
+    child.stderr!.on('data', (b: Buffer) => {
+      text += b.toString();
+      if (re.test(text)) {
+        clearTimeout(timer);
+        resolve(text);
+      }
+    });
+  });
 }
