@@ -15,23 +15,29 @@ export function parseCidr(text: string): Cidr | null {
   const slash = text.indexOf('/');
   const address = slash < 0 ? text : text.slice(0, slash);
   const v = isIP(address);
-  if (v === 0) return null;
+  // A zone id (fe80::1%eth0) names a link on some host; flow addresses never carry one,
+  // so such an entry could never match anything.
+  if (v === 0 || address.includes('%')) return null;
   const max = v === 4 ? 32 : 128;
   let prefix = max;
   if (slash >= 0) {
     const p = text.slice(slash + 1);
-    if (!/^\d{1,3}$/.test(p)) return null;
+    // "/08" is refused like "/8x": a prefix written with a leading zero is a typo as often
+    // as not, and the rule in the message says 0-32 / 0-128.
+    if (!/^(0|[1-9]\d{0,2})$/.test(p)) return null;
     prefix = Number(p);
     if (prefix > max) return null;
   }
   return { address, prefix, family: v === 4 ? 'ipv4' : 'ipv6' };
 }
 
+/** The rule a CIDR text must follow, as config errors state it. */
+export const CIDR_RULE = 'must be an IPv4 or IPv6 address without a %zone, optionally with ' +
+  '/prefix (0-32 for IPv4, 0-128 for IPv6, no leading zero)';
+
 /** Why a CIDR text is malformed, for config errors; null when it is fine. */
 export function cidrProblem(text: string): string | null {
-  if (parseCidr(text) !== null) return null;
-  return 'must be an IPv4 or IPv6 address, optionally with /prefix (0-32 for IPv4, ' +
-    '0-128 for IPv6)';
+  return parseCidr(text) === null ? CIDR_RULE : null;
 }
 
 /** Addresses whose answer a CidrSet remembers before it starts over. */

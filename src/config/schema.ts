@@ -9,7 +9,7 @@ import { ENTROPY_SAMPLE_BYTES } from '../flow/flow-state';
 import { MIN_ENTROPY_SAMPLE } from '../flow/entropy';
 import { ENCAP_NAMES } from '../decode/packet';
 import { PROTO_NAMES } from '../protocols/proto';
-import { cidrProblem } from './cidr';
+import { CIDR_RULE, cidrProblem } from './cidr';
 import { TunnelhoundConfig } from './defaults';
 
 /** node:net BlockList checks its entries one by one: a list this long is already a smell. */
@@ -39,8 +39,6 @@ const PROFILE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const HOST_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
 const MAX_HOST_NAME = 253;
 
-export const CIDR_RULE = 'must be an IPv4 or IPv6 address, optionally with /prefix (0-32 for ' +
-  'IPv4, 0-128 for IPv6)';
 
 function cidr() {
   return z.string().refine((s) => cidrProblem(s) === null, { error: CIDR_RULE });
