@@ -215,3 +215,27 @@ t.test('ECS: Winlogbeat without its ingest pipeline, from winlog.event_data', as
   }]);
   t.equal(r.malformed, 0);
 });
+
+t.test('Windows records without a usable time are counted malformed, not dropped unseen',
+  async (t) => {
+    const sec = (time: string) => '<Event><System><EventID>4688</EventID>' +
+      `${time}<Channel>Security</Channel></System><EventData>` +
+      '<Data Name="NewProcessId">0x10</Data><Data Name="NewProcessName">C:\\a.exe</Data>' +
+      '</EventData></Event>';
+    const sysmon = (utc: string) => '<Event><System><Provider Name="Microsoft-Windows-Sysmon"/>' +
+      '<EventID>1</EventID><Channel>Microsoft-Windows-Sysmon/Operational</Channel></System>' +
+      `<EventData><Data Name="UtcTime">${utc}</Data><Data Name="ProcessId">7</Data>` +
+      '<Data Name="Image">C:\\b.exe</Data></EventData></Event>';
+    const r = parseEndpointText([
+      sec('<TimeCreated SystemTime="2024-01-01T00:00:00.000Z"/>'),
+      sec(''), // no TimeCreated at all
+      sec('<TimeCreated SystemTime="yesterday"/>'),
+      sysmon('2024-01-01 00:00:01.000'), // UtcTime stands in for TimeCreated
+      sysmon('2200-01-01 00:00:01.000'), // outside 1990-2100: a wrong value
+    ].join('\n'));
+    t.same(r.events.map((e) => [e.event.action, e.process?.pid, e['@timestamp']]), [
+      ['exec', 16, '2024-01-01T00:00:00Z'],
+      ['exec', 7, '2024-01-01T00:00:01Z'],
+    ]);
+    t.equal(r.malformed, 3, 'two Security records and one Sysmon record without a time');
+  });

@@ -171,7 +171,8 @@ export function mapEcs(o: Record<string, unknown>, line: number): EndpointEvent[
  * event's fields in winlog.event_data and sets no ECS process or socket fields; such events
  * are mapped like the event XML they came from.
  */
-function fromWinlog(o: Record<string, unknown>, ts: number, line: number): EndpointEvent[] {
+function fromWinlog(o: Record<string, unknown>, ts: number, line: number):
+  EndpointEvent[] | null {
   const winlog = obj(o.winlog);
   const eventData = obj(winlog?.event_data);
   const eventId = int(winlog?.event_id ?? obj(o.event)?.code, 0xffff);

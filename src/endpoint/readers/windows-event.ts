@@ -8,7 +8,9 @@
 // Param3 client address) and the OpenSSH for Windows Operational channel (sshd log lines).
 
 import type { EndpointEvent } from '../event';
-import { basename, int, ip, makeEvent, port, str, transportOf, type EventParts } from './util';
+import {
+  basename, int, ip, makeEvent, port, str, toSeconds, transportOf, type EventParts,
+} from './util';
 
 export interface WinRecord {
   provider: string;
@@ -62,7 +64,6 @@ function base(rec: WinRecord, module: string, ts: number | undefined): Omit<Even
 function mapSysmon(rec: WinRecord): EndpointEvent[] {
   const d = rec.data;
   const ts = sysmonTime(d.UtcTime) ?? rec.time;
-  if (ts === undefined) return [];
   const b = base(rec, 'sysmon', ts);
   const image = str(d.Image);
   const proc = { pid: int(d.ProcessId), executable: image, name: basename(image) };
@@ -127,17 +128,13 @@ function mapSysmon(rec: WinRecord): EndpointEvent[] {
   }
 }
 
-/** Sysmon UtcTime 'YYYY-MM-DD HH:MM:SS.mmm' is UTC. */
+/** Sysmon UtcTime 'YYYY-MM-DD HH:MM:SS.mmm' is UTC; toSeconds also refuses absurd years. */
 function sysmonTime(v: string | undefined): number | undefined {
-  if (!v || !/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?$/.test(v.trim())) return undefined;
-  const [date, time] = v.trim().split(' ');
-  const ms = Date.parse(`${date}T${time}Z`);
-  return Number.isNaN(ms) ? undefined : ms / 1000;
+  return v === undefined ? undefined : toSeconds(v);
 }
 
 function mapSecurity(rec: WinRecord): EndpointEvent[] {
   const d = rec.data;
-  if (rec.time === undefined) return [];
   const b = base(rec, 'winsec', rec.time);
   const targetUser = str(d.TargetUserName);
   const user =
@@ -236,7 +233,7 @@ function mapWfpConnection(rec: WinRecord, b: Omit<EventParts, 'action'>): Endpoi
 /** 1149: "Remote Desktop Services: User authentication succeeded" with the client address. */
 function mapRdpAuth(rec: WinRecord): EndpointEvent[] {
   const remote = ip(rec.data.Param3);
-  if (rec.eventId !== 1149 || remote === undefined || rec.time === undefined) return [];
+  if (rec.eventId !== 1149 || remote === undefined) return [];
   return [
     makeEvent({
       ...base(rec, 'winsec', rec.time),
@@ -253,7 +250,6 @@ function mapRdpAuth(rec: WinRecord): EndpointEvent[] {
 /** OpenSSH for Windows logs sshd's own lines as the payload of events 4 (info) etc. */
 function mapOpenSsh(rec: WinRecord): EndpointEvent[] {
   const payload = rec.data.payload ?? '';
-  if (rec.time === undefined) return [];
   const b = base(rec, 'openssh', rec.time);
   const proc = { pid: rec.execPid, name: str(rec.data.process) };
   let m = /^Server listening on (\S+) port (\d+)\.?$/.exec(payload.trim());
@@ -292,17 +288,24 @@ function mapOpenSsh(rec: WinRecord): EndpointEvent[] {
   return [];
 }
 
-/** Every EndpointEvent one record yields (none for channels and ids that carry no fact). */
-export function mapWindowsRecord(rec: WinRecord): EndpointEvent[] {
+/**
+ * Every EndpointEvent one record yields (none for channels and ids that carry no fact), or
+ * null for a record of a channel mapped here that has no usable time: every Windows event
+ * has one (Sysmon's UtcTime may stand in), and the join is by time, so such a record is
+ * malformed, and counted as such rather than dropped without a word.
+ */
+export function mapWindowsRecord(rec: WinRecord): EndpointEvent[] | null {
   const provider = rec.provider.toLowerCase();
   const channel = rec.channel.toLowerCase();
-  if (provider === SYSMON_PROVIDER || channel === 'microsoft-windows-sysmon/operational') {
-    return mapSysmon(rec);
+  const sysmon = provider === SYSMON_PROVIDER || channel === 'microsoft-windows-sysmon/operational';
+  const map = sysmon ? mapSysmon
+    : channel === 'security' ? mapSecurity
+      : channel.startsWith('microsoft-windows-terminalservices-remoteconnectionmanager')
+        ? mapRdpAuth
+        : channel.startsWith('openssh/') ? mapOpenSsh : null;
+  if (map === null) return [];
+  if (rec.time === undefined && !(sysmon && sysmonTime(rec.data.UtcTime) !== undefined)) {
+    return null;
   }
-  if (channel === 'security') return mapSecurity(rec);
-  if (channel.startsWith('microsoft-windows-terminalservices-remoteconnectionmanager')) {
-    return mapRdpAuth(rec);
-  }
-  if (channel.startsWith('openssh/')) return mapOpenSsh(rec);
-  return [];
+  return map(rec);
 }

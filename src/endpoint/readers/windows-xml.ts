@@ -168,7 +168,9 @@ class WindowsXmlReader implements EndpointReader {
       this.malformed++;
       return [];
     }
-    return mapWindowsRecord(rec);
+    const events = mapWindowsRecord(rec);
+    if (events === null) this.malformed++;
+    return events ?? [];
   }
 }
 

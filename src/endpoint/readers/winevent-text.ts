@@ -85,7 +85,9 @@ class WinEventTextReader implements EndpointReader {
       this.malformed++;
       return [];
     }
-    return mapWindowsRecord(rec);
+    const events = mapWindowsRecord(rec);
+    if (events === null) this.malformed++;
+    return events ?? [];
   }
 
   private record(): WinRecord | null {
