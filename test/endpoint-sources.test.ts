@@ -10,7 +10,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { DEFAULT_CONFIG } from '../src/config/defaults';
 import { EndpointJoin } from '../src/endpoint/join';
-import { EndpointFollowSource } from '../src/endpoint/source-follow';
+import { EndpointFollowSource, MAX_BYTES_PER_POLL } from '../src/endpoint/source-follow';
 import { EndpointListenSource } from '../src/endpoint/source-listen';
 import { LineFeed, MAX_LINE_BYTES } from '../src/endpoint/line-feed';
 import { makeLogger } from '../src/cli/log';
@@ -101,6 +101,25 @@ t.test('follow: appended lines, rotation, truncation', async (t) => {
   t.equal(join.stats.socketEvents, 4);
   t.equal(join.match(flow(1004))?.owner.process.pid, 5, 'the newest fits best');
 });
+
+t.test('follow: a rotated file with more backlog than one poll reads is read to its end',
+  async (t) => {
+    const file = path.join(tmp, 'big.log');
+    fs.writeFileSync(file, '');
+    const join = new EndpointJoin(DEFAULT_CONFIG);
+    const src = new EndpointFollowSource(file, join, log, { pollMs: 60_000 });
+    const one = connect(1000, 1, 1).length;
+    const n = Math.ceil((MAX_BYTES_PER_POLL * 2.5) / one); // two and a half polls' worth
+    const lines: string[] = [];
+    for (let i = 0; i < n; i++) lines.push(connect(1000 + i / 1000, i + 1, 100 + (i % 1000)));
+    fs.appendFileSync(file, lines.join(''));
+    fs.renameSync(file, `${file}.1`);
+    fs.writeFileSync(file, connect(2000, 1, 7));
+    for (let i = 0; i < 4; i++) src.poll();
+    t.equal(src.rotations, 1);
+    t.equal(src.counts.events, n + 1, `all ${n} events of the old file, then the new one's`);
+    src.close();
+  });
 
 t.test('listener: plain TCP, one stream per connection', async (t) => {
   const join = new EndpointJoin(DEFAULT_CONFIG);

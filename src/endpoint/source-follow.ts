@@ -80,7 +80,9 @@ export class EndpointFollowSource {
       st = null; // renamed away, new file not created yet
     }
     if (st !== null && st.ino !== this.ino) {
-      this.read(MAX_BYTES_PER_POLL); // what the agent wrote before rotating
+      // What the agent wrote before rotating is read to its end first, a bounded chunk per
+      // poll like any backlog; the new file waits (switching after one chunk lost the rest).
+      if (this.read(MAX_BYTES_PER_POLL) >= MAX_BYTES_PER_POLL) return;
       this.rotations++;
       this.log.info({ file: this.path }, 'endpoint log rotated');
       this.restart();
@@ -107,8 +109,9 @@ export class EndpointFollowSource {
     this.feed = this.newFeed();
   }
 
-  private read(limit: number): void {
-    if (this.fd === null) return;
+  /** Reads up to `limit` new bytes into the feed; returns how many it read. */
+  private read(limit: number): number {
+    if (this.fd === null) return 0;
     let total = 0;
     while (total < limit) {
       const n = fs.readSync(this.fd, this.buf, 0, this.buf.length, this.pos);
@@ -117,6 +120,7 @@ export class EndpointFollowSource {
       total += n;
       this.feed.write(this.decoder.decode(this.buf.subarray(0, n), { stream: true }));
     }
+    return total;
   }
 
   close(): void {
