@@ -39,7 +39,6 @@ const PROFILE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const HOST_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
 const MAX_HOST_NAME = 253;
 
-
 function cidr() {
   return z.string().refine((s) => cidrProblem(s) === null, { error: CIDR_RULE });
 }
