@@ -49,6 +49,11 @@ export class LineFeed {
     if (format !== undefined) this.reader = createReader(format);
   }
 
+  /** Lines read so far (the last one without its newline included, once ended). */
+  get lines(): number {
+    return this.lineNo;
+  }
+
   get counts(): FeedCounts {
     return {
       events: this.events,
